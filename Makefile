@@ -1,0 +1,79 @@
+# Two commands do everything: `make run` (set up and serve) and `make test` (set up and test).
+# PostGIS: DATABASE_URL when set; otherwise a private cluster in .pg/ (scripts/postgis.sh).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+CPTS_PG_PORT ?= 54329
+export CPTS_PG_PORT
+
+ifeq ($(strip $(DATABASE_URL)),)
+  PRIVATE_CLUSTER := 1
+  DATABASE_URL := postgresql://postgres@127.0.0.1:$(CPTS_PG_PORT)/cpts
+  TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:$(CPTS_PG_PORT)/cpts_test
+endif
+export DATABASE_URL
+export TEST_DATABASE_URL
+
+# Départements the test database holds: Alpes-Maritimes (the fixture), Bouches-du-Rhône
+# (Marseille), Aveyron (a 2025 merger), Cantal (2025 restorations), Loire (Saint-Étienne),
+# Rhône (Lyon), Paris and its neighbours.
+TEST_DEPARTEMENTS ?= 06,12,13,15,42,69,75,92,93,94
+export TEST_DEPARTEMENTS
+
+.PHONY: help install db geodata run stop test lint typecheck pytest bench clean-cache
+
+help:
+	@echo "make run    installe, démarre PostGIS, charge les communes et sert l'application (PORT=$(PORT))"
+	@echo "make test   même installation sur une base de test, puis ruff, mypy et pytest"
+	@echo "make stop   arrête le cluster PostgreSQL privé"
+	@echo "make bench  lance les mesures de performance (benchmarks/)"
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/.installed
+
+db: install
+ifdef PRIVATE_CLUSTER
+	scripts/postgis.sh start
+endif
+	$(BIN)/cpts db upgrade
+
+geodata: db
+	$(BIN)/cpts geodata load --all
+
+run: geodata
+	$(BIN)/cpts serve --port $(PORT)
+
+stop:
+	scripts/postgis.sh stop
+
+lint: install
+	$(BIN)/ruff check app geodata tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+ifdef PRIVATE_CLUSTER
+	scripts/postgis.sh start
+endif
+	$(BIN)/pytest
+
+# pytest exits with 5 when no test ran: make treats it as the failure it is.
+test: lint typecheck pytest
+
+bench: geodata
+	$(BIN)/python -m benchmarks
+
+clean-cache:
+	rm -rf .cache

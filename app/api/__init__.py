@@ -1,0 +1,1 @@
+"""Thin HTTP routers: parse the request, call a domain or repository function, shape the answer."""

@@ -1,0 +1,99 @@
+"""The `cpts` command line: database, geodata, server."""
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from app.errors import ProblemError
+from app.settings import get_settings
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from app import migrations
+    from app.db import connect
+    from app.dbadmin import database_name, ensure_database
+
+    settings = get_settings()
+    if ensure_database(settings.database_url):
+        print(f"base {database_name(settings.database_url)} créée")
+    with connect(settings.database_url) as conn:
+        applied = migrations.upgrade(conn, settings.migrations_dir)
+    for migration in applied:
+        print(f"appliquée : {migration.name}")
+    print(f"{len(applied)} migration(s) appliquée(s) ; schéma à jour")
+    return 0
+
+
+def _db_status(args: argparse.Namespace) -> int:
+    from app import migrations
+    from app.db import connect
+
+    settings = get_settings()
+    with connect(settings.database_url) as conn:
+        states = migrations.status(conn, settings.migrations_dir)
+    pending = 0
+    for state in states:
+        if state.applied_at is None:
+            pending += 1
+            mark = "en attente"
+        else:
+            mark = f"appliquée le {state.applied_at:%Y-%m-%d %H:%M}"
+            if state.modified:
+                mark += " (fichier modifié depuis !)"
+        print(f"{state.migration.name:<40} {mark}")
+    print(f"{len(states) - pending} appliquée(s), {pending} en attente")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        access_log=False,
+        workers=args.workers,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cpts", description="Territoires des CPTS")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="base de données").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="crée la base si besoin et applique les migrations") \
+        .set_defaults(func=_db_upgrade)
+    db.add_parser("status", help="liste les migrations appliquées et en attente") \
+        .set_defaults(func=_db_status)
+
+    serve = commands.add_parser("serve", help="lance le service web")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=_serve)
+
+    from geodata.cli import add_geodata_commands
+
+    add_geodata_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from app.logs import configure_logging
+
+    configure_logging(get_settings().log_level)
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ProblemError as exc:
+        print(f"erreur [{exc.code}] : {exc.detail}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

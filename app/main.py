@@ -1,0 +1,61 @@
+"""The application factory: lifespan with one connection pool, routers, error handlers."""
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from app import __version__
+from app.api import health
+from app.db import open_pool
+from app.errors import install_error_handlers
+from app.logs import configure_logging
+from app.settings import Settings, get_settings
+
+log = logging.getLogger("app.http")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.pool = open_pool(settings)
+        log.info("service started", extra={"version": __version__})
+        try:
+            yield
+        finally:
+            app.state.pool.close()
+            log.info("service stopped")
+
+    app = FastAPI(
+        title="CPTS — territoires",
+        version=__version__,
+        description="Communes, périmètres des CPTS, taille ACI, recouvrements et zones blanches.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def log_requests(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return response
+
+    app.include_router(health.router, prefix="/api")
+    return app

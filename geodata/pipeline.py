@@ -1,0 +1,125 @@
+"""`cpts geodata load`: fetch or reuse the sources, build (cached), load a scope, report."""
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.db import connect
+from app.settings import Settings
+from geodata import build as build_module
+from geodata.build import Built, SourceSet
+from geodata.load import Scope, current_release, filter_scope, resolve_scope, write_release
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    release_id: int | None   # None when the requested release was already loaded
+    scope: Scope
+    report: dict[str, Any]
+    seconds: float
+
+
+def read_sources(settings: Settings, source_dir: Path | None) -> SourceSet:
+    if source_dir is not None:
+        from geodata.official import official_sources
+
+        return official_sources(source_dir, settings.cache_dir)
+    from geodata.registry import registry_sources
+
+    return registry_sources(settings.cache_dir)
+
+
+def built_for(sources: SourceSet, cache_dir: Path, show_progress: bool) -> tuple[Built, bool]:
+    """The national build for these sources, from the cache when it has it."""
+    key = hashlib.sha256(sources.fingerprint().encode()).hexdigest()[:20]
+    directory = cache_dir / "build" / key
+    cached = build_module.restore(directory)
+    if cached is not None:
+        return cached, True
+    built = build_module.build(sources, show_progress=show_progress)
+    build_module.save(built, directory)
+    return built, False
+
+
+def load_geodata(
+    settings: Settings,
+    *,
+    departements: Sequence[str] = (),
+    regions: Sequence[str] = (),
+    everything: bool = False,
+    source_dir: Path | None = None,
+    force: bool = False,
+    show_progress: bool = True,
+) -> LoadOutcome:
+    started = time.perf_counter()
+    sources = read_sources(settings, source_dir)
+    with connect(settings.database_url) as conn:
+        current = current_release(conn)
+    built, from_cache = built_for(sources, settings.cache_dir, show_progress)
+    scope = resolve_scope(built, departements, regions, everything)
+    if (not force and current is not None and current["sources"] == sources.descriptions
+            and current["scope"] == scope.describe()):
+        return LoadOutcome(None, scope, {"already_loaded": current["id"]},
+                           time.perf_counter() - started)
+
+    chosen = filter_scope(built, scope)
+    report = built.report.as_dict() | {"build_from_cache": from_cache}
+    report["counts"] = report["counts"] | {
+        "loaded_communes": int((chosen.units["type"] == "COM").sum()),
+        "loaded_arrondissements": int((chosen.units["type"] == "ARM").sum()),
+        "loaded_population": int(chosen.units.loc[chosen.units["type"] == "COM",
+                                                  "population"].sum()),
+    }
+    with connect(settings.database_url) as conn:
+        release_id = write_release(conn, chosen, sources, scope, report)
+        conn.autocommit = True
+        for table in ("commune", "unit_adjacency", "commune_history", "region", "departement",
+                      "epci", "bassin_de_vie"):
+            conn.execute(f"VACUUM ANALYZE {table}".encode())
+    return LoadOutcome(release_id, scope, report, time.perf_counter() - started)
+
+
+def format_report(outcome: LoadOutcome) -> str:
+    report = outcome.report
+    if outcome.release_id is None:
+        return (f"Déjà chargé (version {report['already_loaded']}) : rien à faire "
+                f"({outcome.seconds:.1f} s). Utilisez --force pour recharger.")
+    counts = report["counts"]
+    lines = [f"Chargement terminé en {outcome.seconds:.1f} s (version {outcome.release_id})."]
+    lines.append("Étapes (s) : " + ", ".join(f"{k} {v}" for k, v in report["steps"].items())
+                 + (" — construction reprise du cache" if report["build_from_cache"] else ""))
+    lines.append(
+        f"COG : {counts['communes']} communes, {counts['arrondissements']} arrondissements "
+        f"municipaux, {counts['history']} anciens codes ; {counts['own_polygon']} contours "
+        f"propres.")
+    for code, parts in report["rebuilt_from_predecessors"].items():
+        lines.append(f"  {code} : contour reconstitué à partir de {', '.join(parts)}")
+    for code, note in report["without_polygon"].items():
+        lines.append(f"  {code} : sans contour — {note}")
+    for zone, topo in report["topology"].items():
+        lines.append(
+            f"Topologie {zone} (EPSG:{topo['epsg']}) : {topo['units']} unités, "
+            f"{topo['invalid_before']} avec des bords discordants avant, "
+            f"{topo['invalid_after']} après ; {topo['overlap_faces']} recouvrements "
+            f"({topo['overlap_area_m2'] / 1e6:.3f} km²) attribués, {topo['gap_faces_filled']} "
+            f"interstices comblés, {topo['gap_faces_left']} vides laissés (mer, lacs).")
+    lines.append("Sommets : " + ", ".join(f"{k} {v}" for k, v in counts["vertices"].items()))
+    lines.append(f"Contiguïtés : {counts['adjacency_pairs']} paires ; couches : "
+                 + ", ".join(f"{k} {v}" for k, v in counts["layers"].items()))
+    outside = report["outside_map"]
+    lines.append(f"Hors carte (collectivités d'outre-mer, sans contour) : {len(outside)} communes"
+                 f" ({', '.join(sorted({o['collectivite'] for o in outside}))}).")
+    scope = ("toute la France" if outcome.scope.departements is None
+             else "départements " + ", ".join(outcome.scope.departements))
+    lines.append(
+        f"Chargé ({scope}) : {counts['loaded_communes']} communes, "
+        f"{counts['loaded_arrondissements']} arrondissements, population "
+        + f"{counts['loaded_population']:,}".replace(",", "\u202f") + ".")
+    lines.append("Lignes écrites : " + ", ".join(f"{k} {v}" for k, v in report["loaded"].items()))
+    return "\n".join(lines)
