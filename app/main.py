@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from app import __version__
-from app.api import health
+from app.api import communes, health
 from app.db import open_pool
 from app.errors import install_error_handlers
 from app.logs import configure_logging
@@ -58,4 +58,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     app.include_router(health.router, prefix="/api")
+    app.include_router(communes.router, prefix="/api")
     return app

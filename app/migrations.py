@@ -97,7 +97,8 @@ def upgrade(conn: psycopg.Connection[Any], directory: Path) -> list[Migration]:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
         done = {
             row[0]
-            for row in conn.cursor(row_factory=tuple_row).execute("SELECT version FROM schema_migration").fetchall()
+            for row in conn.cursor(row_factory=tuple_row)
+            .execute("SELECT version FROM schema_migration").fetchall()
         }
     for migration in discover(directory):
         if migration.version in done:

@@ -34,7 +34,7 @@ from geodata.topology import clean_coverage
 
 log = logging.getLogger(__name__)
 
-BUILD_VERSION = "1"  # bump when the build's output changes for the same inputs
+BUILD_VERSION = "2"  # bump when the build's output changes for the same inputs
 GEOM_COLUMNS = ("geom", "geom_3857", *BANDS)
 LAYERS = ("region", "departement", "epci", "bassin_de_vie")
 
@@ -53,9 +53,12 @@ class SourceSet:
     descriptions: list[dict[str, str]]
     population_override: dict[str, int] | None = None  # INSEE table given with --source
 
+    def release_sources(self) -> list[dict[str, str]]:
+        """What a release records of its inputs: each source and the build version."""
+        return [*self.descriptions, {"name": "build", "version": BUILD_VERSION}]
+
     def fingerprint(self) -> str:
-        return json.dumps({"build": BUILD_VERSION, "sources": self.descriptions},
-                          sort_keys=True)
+        return json.dumps(self.release_sources(), sort_keys=True)
 
 
 @dataclass
@@ -119,7 +122,7 @@ def _build(sources: SourceSet, report: BuildReport, steps: _Steps) -> Built:
         report.counts["arrondissements"] = int((units["type"] == "ARM").sum())
         report.counts["history"] = len(cog.history)
         report.outside_map = [
-            {k: (None if pd.isna(v) else v) for k, v in row.items()}
+            {str(k): (None if pd.isna(v) else v) for k, v in row.items()}
             for row in cog.outside_map.to_dict("records")
         ]
 

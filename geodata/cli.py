@@ -21,6 +21,7 @@ def _load(args: argparse.Namespace) -> int:
         regions=args.regions or [],
         everything=args.all,
         source_dir=args.source,
+        population_year=args.population_year,
         force=args.force,
         show_progress=not args.quiet and sys.stderr.isatty(),
     )
@@ -38,6 +39,9 @@ def add_geodata_commands(commands: Any) -> None:
     load.add_argument("--all", action="store_true", help="toute la France (par défaut)")
     load.add_argument("--source", type=Path,
                       help="dossier des fichiers officiels (ADMIN EXPRESS COG, populations INSEE)")
+    load.add_argument("--population-year", type=int, metavar="ANNÉE",
+                      help="millésime des populations des fichiers officiels (ex. 2023), "
+                           "si le nom de la table INSEE ne le dit pas")
     load.add_argument("--force", action="store_true", help="recharge même si déjà à jour")
     load.add_argument("--quiet", action="store_true", help="sans barre de progression")
     load.set_defaults(func=_load)

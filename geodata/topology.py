@@ -43,7 +43,8 @@ def _polygonal(geoms: Geoms) -> Geoms:
         if geom.geom_type in ("Polygon", "MultiPolygon"):
             out[i] = geom
         else:
-            parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+            parts = [p for p in shapely.get_parts(geom)
+                     if p.geom_type in ("Polygon", "MultiPolygon")]
             out[i] = shapely.union_all(parts) if parts else shapely.Polygon()
     return out
 

@@ -29,7 +29,7 @@ class Health(BaseModel):
     responses={503: {"description": "Base de données injoignable (problem+json)"}},
 )
 def health(request: Request) -> Health | JSONResponse:
-    """État du service : base de données joignable, nombre de communes chargées, millésime du COG."""
+    """État du service : base joignable, nombre de communes chargées, millésime du COG."""
     pool: ConnectionPool[Conn] = request.app.state.pool
     try:
         with pool.connection(timeout=2.0) as conn:
