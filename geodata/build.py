@@ -34,7 +34,7 @@ from geodata.topology import clean_coverage
 
 log = logging.getLogger(__name__)
 
-BUILD_VERSION = "2"  # bump when the build's output changes for the same inputs
+BUILD_VERSION = "3"  # bump when the build's output changes for the same inputs
 GEOM_COLUMNS = ("geom", "geom_3857", *BANDS)
 LAYERS = ("region", "departement", "epci", "bassin_de_vie")
 
@@ -142,6 +142,7 @@ def _build(sources: SourceSet, report: BuildReport, steps: _Steps) -> Built:
     local = np.full(len(units), None, dtype=object)
     bands = {band: np.full(len(units), None, dtype=object) for band in BANDS}
     adjacency_parts = []
+    edge = np.full(len(units), np.nan)
     with steps.step("topologie"):
         for zone, epsg in ZONE_CRS.items():
             rows = np.flatnonzero(((units["zone"] == zone) & units["is_unit"]
@@ -153,7 +154,13 @@ def _build(sources: SourceSet, report: BuildReport, steps: _Steps) -> Built:
             cleaned, topo = clean_coverage(projected, codes)
             report.topology[zone] = asdict(topo) | {"epsg": epsg, "units": len(rows)}
             local[rows] = cleaned
-            adjacency_parts.append(adjacency(codes, cleaned))
+            pairs = adjacency(codes, cleaned)
+            adjacency_parts.append(pairs)
+            # The part of each boundary shared with no other unit: coast or national border.
+            shared = pairs.groupby("code")["border_m"].sum()
+            outline = shapely.length(shapely.boundary(cleaned))
+            edge[rows] = np.maximum(
+                0.0, outline - pd.Series(codes).map(shared).fillna(0.0).to_numpy())
 
     with steps.step("généralisation"):
         for zone in ZONE_CRS:
@@ -183,6 +190,7 @@ def _build(sources: SourceSet, report: BuildReport, steps: _Steps) -> Built:
         area = np.full(len(units), np.nan)
         area[has] = shapely.area(local[has].tolist())
         units["area_m2"] = area
+        units["edge_m"] = edge
         units["geom"] = None
         units["geom_3857"] = None
         units["point"] = None

@@ -75,10 +75,11 @@ def _copy(conn: Conn, table: str, columns: Sequence[str], types: Sequence[str],
 GEOM_SRID = {"geom": 4326, "geom_3857": 3857, **dict.fromkeys(BANDS, 3857)}
 _UNIT_COLUMNS = (
     "code", "nom", "type", "parent", "is_unit", "departement", "region", "epci", "bassin_de_vie",
-    "codes_postaux", "population", "population_year", "area_m2", "has_polygon", "polygon_note",
+    "codes_postaux", "population", "population_year", "area_m2", "edge_m", "has_polygon",
+    "polygon_note",
 )
 _UNIT_TYPES = ("text", "text", "text", "text", "bool", "text", "text", "text", "text",
-               "text[]", "int4", "int4", "float8", "bool", "text")
+               "text[]", "int4", "int4", "float8", "float8", "bool", "text")
 
 
 def _none(value: Any) -> Any:
@@ -96,10 +97,14 @@ def _optional_int(value: Any) -> int | None:
 def filter_scope(built: Built, scope: Scope) -> Built:
     if scope.departements is None:
         return built
-    units = built.units[built.units["departement"].isin(scope.departements)]
+    units = built.units[built.units["departement"].isin(scope.departements)].copy()
     codes = set(units["code"])
-    adjacency = built.adjacency[built.adjacency["code"].isin(codes)
-                                & built.adjacency["neighbour"].isin(codes)]
+    inside = built.adjacency["code"].isin(codes)
+    kept = built.adjacency["neighbour"].isin(codes)
+    adjacency = built.adjacency[inside & kept]
+    # A border with a unit that is not loaded counts as an outer edge.
+    cut = built.adjacency[inside & ~kept].groupby("code")["border_m"].sum()
+    units["edge_m"] = units["edge_m"] + units["code"].map(cut).fillna(0.0)
     layers = {}
     for name, frame in built.layers.items():
         used = set(units[name].dropna())
@@ -122,7 +127,7 @@ def write_release(conn: Conn, built: Built, sources: SourceSet, scope: Scope,
                 *(_none(record[c]) for c in _UNIT_COLUMNS[:9]),
                 list(record["codes_postaux"]),
                 int(record["population"]), int(record["population_year"]),
-                _none(record["area_m2"]), record["geom"] is not None,
+                _none(record["area_m2"]), _none(record["edge_m"]), record["geom"] is not None,
                 _none(record["polygon_note"]),
                 *(_hex(record[c], GEOM_SRID[c]) for c in geom_columns),
                 _hex(record["point"], 4326),

@@ -1,0 +1,13 @@
+# The application image used by docker-compose.yml (npm fetches the COG package at load time).
+FROM python:3.11-slim-bookworm
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends nodejs npm \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /srv/cpts
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY geodata ./geodata
+COPY migrations ./migrations
+RUN pip install --no-cache-dir -e .
+EXPOSE 8000
+CMD ["cpts", "serve"]
