@@ -66,7 +66,7 @@ HEADER_SCAN_ROWS = 30
 _CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _DATE = re.compile(r"(?<!\d)(19[89]\d|20\d\d)-(0[1-9]|1[0-2])-(\d\d)(?!\d)")
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
-_PMUN = re.compile(r"^(?:pmun|population_municipale)_?(\d{2}|\d{4})?$")
+_PMUN = re.compile(r"^(?:pmun|population_municipale)(|_.*|\d{2}|\d{4})$")
 
 # Column names of population tables, after normalisation (lower case, no accents, "_").
 _COMMUNE_COLUMNS = ("com", "codgeo", "depcom", "insee_com", "code_insee", "code_commune_insee",
@@ -131,29 +131,32 @@ class LayerSource:
 
 @dataclass(frozen=True)
 class Edition:
+    product: str           # ADMIN EXPRESS COG, or its generalised version ADMIN EXPRESS COG CARTO
     year: int | None
     date: str | None       # YYYY-MM-DD when the names carry it
 
     def describe(self) -> str:
         if self.year is None:
-            return "ADMIN EXPRESS COG (édition non datée)"
+            return f"{self.product} (édition non datée)"
         suffix = f" (édition du {self.date})" if self.date else ""
-        return f"ADMIN EXPRESS COG {self.year}{suffix}"
+        return f"{self.product} {self.year}{suffix}"
 
 
 def _edition(path: Path, source_dir: Path) -> Edition:
     """The edition a file belongs to, read from its name and its folders' names up to DIR."""
     names = [path.stem, *(p.name for p in path.relative_to(source_dir).parents if p.name),
              source_dir.resolve().name]
+    product = ("ADMIN EXPRESS COG CARTO" if any("CARTO" in name.upper() for name in names)
+               else "ADMIN EXPRESS COG")
     for name in names:
         match = _DATE.search(name)
         if match:
-            return Edition(int(match.group(1)), match.group(0))
+            return Edition(product, int(match.group(1)), match.group(0))
     for name in names:
         years = set(_YEAR.findall(name))
         if len(years) == 1:
-            return Edition(int(years.pop()), None)
-    return Edition(None, None)
+            return Edition(product, int(years.pop()), None)
+    return Edition(product, None, None)
 
 
 def find_layers(source_dir: Path) -> list[LayerSource]:
@@ -385,9 +388,13 @@ def _find_header(rows: Sequence[Sequence[str]]) -> tuple[_Header | None, str]:
             match = _PMUN.match(name)
             if match:
                 pmun = position
-                if match.group(1):
-                    digits = match.group(1)
-                    year = int(digits) if len(digits) == 4 else 2000 + int(digits)
+                rest = match.group(1)
+                years = _YEAR.findall(rest)
+                short = re.fullmatch(r"_?(\d{2})", rest)
+                if len(years) == 1:
+                    year = int(years[0])
+                elif short:
+                    year = 2000 + int(short.group(1))
                 break
 
         def first(candidates: tuple[str, ...], names: list[str] = names) -> int | None:
@@ -686,6 +693,56 @@ def _check_year(year: int) -> int:
     return year
 
 
+def _from_tables(tables: Sequence[PopulationTable],
+                 population_year: int | None) -> tuple[dict[str, int], int, str]:
+    """Populations of the INSEE tables, their vintage and where the vintage was read."""
+    raw: dict[str, int] = {}
+    for table in tables:
+        for code, value in table.populations.items():
+            if raw.get(code, value) != value:
+                raise _problem(
+                    422, "population_table_invalid",
+                    f"Le code {code} figure dans plusieurs tables de populations avec des "
+                    "valeurs différentes.")
+            raw[code] = value
+    if population_year is not None:
+        return raw, population_year, "option --population-year"
+    years = {t.year for t in tables if t.year is not None}
+    if len(years) > 1:
+        raise _problem(
+            422, "population_year_conflict",
+            "Les tables de populations portent des millésimes différents ("
+            + ", ".join(map(str, sorted(years))) + ") : gardez-en une seule ou précisez "
+            "--population-year.")
+    if not years or any(t.year is None for t in tables):
+        raise _problem(
+            422, "population_year_unknown",
+            "Le millésime de la table de populations INSEE ne se lit ni dans ses colonnes ni "
+            "dans le nom du fichier : précisez-le avec --population-year (ex. 2023).")
+    return raw, years.pop(), next(t.year_from or "" for t in tables)
+
+
+def _from_admin_express(delivery: Delivery, editions: Sequence[int],
+                        population_year: int | None) -> tuple[dict[str, int], int, str]:
+    """The POPULATION field of the layers, its vintage and where the vintage was read."""
+    raw: dict[str, int] = {}
+    for frame in (delivery.communes, delivery.arrondissements):
+        for code, value in zip(frame["code"], frame["population"], strict=True):
+            if value is not None:
+                raw[code] = int(value)
+    if population_year is not None:
+        return raw, population_year, "option --population-year"
+    if len(editions) != 1:
+        raise _problem(
+            422, "population_year_unknown",
+            "Le millésime des populations d'ADMIN EXPRESS ne se déduit pas de l'édition (nom de "
+            "la livraison sans date, ou plusieurs éditions) : précisez-le avec "
+            "--population-year.")
+    year = editions[0] - ADMIN_EXPRESS_POPULATION_LAG
+    return raw, year, (f"édition ADMIN EXPRESS COG {editions[0]} (populations légales en "
+                       f"vigueur au 1er janvier {editions[0]}, millésime {year})")
+
+
 def official_sources(source_dir: Path, cache_dir: Path,
                      population_year: int | None = None) -> SourceSet:
     """The source set of an ADMIN EXPRESS COG delivery (and INSEE table) under `source_dir`."""
@@ -708,52 +765,11 @@ def official_sources(source_dir: Path, cache_dir: Path,
         )
 
     if tables:
-        raw: dict[str, int] = {}
-        for table in tables:
-            for code, value in table.populations.items():
-                if raw.get(code, value) != value:
-                    raise _problem(
-                        422, "population_table_invalid",
-                        f"Le code {code} figure dans plusieurs tables de populations avec des "
-                        "valeurs différentes.")
-                raw[code] = value
-        table_years = {t.year for t in tables if t.year is not None}
-        if population_year is not None:
-            year, year_from = population_year, "option --population-year"
-        elif len(table_years) > 1:
-            raise _problem(
-                422, "population_year_conflict",
-                "Les tables de populations portent des millésimes différents ("
-                + ", ".join(map(str, sorted(table_years))) + ") : gardez-en une seule ou "
-                "précisez --population-year.")
-        elif table_years and all(t.year is not None for t in tables):
-            year = table_years.pop()
-            year_from = next(t.year_from or "" for t in tables)
-        else:
-            raise _problem(
-                422, "population_year_unknown",
-                "Le millésime de la table de populations INSEE ne se lit ni dans ses colonnes "
-                "ni dans le nom du fichier : précisez-le avec --population-year (ex. 2023).")
+        raw, year, year_from = _from_tables(tables, population_year)
         population_source = "INSEE, populations légales (PMUN) : " + ", ".join(
             _relative(t.path, source_dir) for t in tables)
     else:
-        raw = {}
-        for frame in (delivery.communes, delivery.arrondissements):
-            for code, value in zip(frame["code"], frame["population"], strict=True):
-                if value is not None:
-                    raw[code] = int(value)
-        if population_year is not None:
-            year, year_from = population_year, "option --population-year"
-        elif len(years) == 1:
-            year = years[0] - ADMIN_EXPRESS_POPULATION_LAG
-            year_from = (f"édition ADMIN EXPRESS COG {years[0]} (populations légales en vigueur "
-                         f"au 1er janvier {years[0]}, millésime {year})")
-        else:
-            raise _problem(
-                422, "population_year_unknown",
-                "Le millésime des populations d'ADMIN EXPRESS ne se déduit pas de l'édition "
-                "(nom de la livraison sans date, ou plusieurs éditions) : précisez-le avec "
-                "--population-year.")
+        raw, year, year_from = _from_admin_express(delivery, years, population_year)
         population_source = "ADMIN EXPRESS COG, champ POPULATION"
     _check_year(year)
 
@@ -779,8 +795,7 @@ def official_sources(source_dir: Path, cache_dir: Path,
         tarball.describe(sources.DECOUPAGE),
         {"name": "supracommunal_2024 (INSEE, COGugaison)", "file": "geodata/reference"},
     ]
-    vintage = (" ; ".join(e.describe() for e in editions) if editions
-               else "ADMIN EXPRESS COG (édition non datée)")
+    vintage = " ; ".join(e.describe() for e in editions)
     return SourceSet(
         cog_year=sources.DECOUPAGE_COG_YEAR,
         population_year=year,

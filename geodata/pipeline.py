@@ -108,8 +108,12 @@ def format_report(outcome: LoadOutcome) -> str:
         f"propres.")
     for code, parts in report["rebuilt_from_predecessors"].items():
         lines.append(f"  {code} : contour reconstitué à partir de {', '.join(parts)}")
-    for code, note in report["without_polygon"].items():
+    without = list(report["without_polygon"].items())
+    for code, note in without[:12]:
         lines.append(f"  {code} : sans contour — {note}")
+    if len(without) > 12:
+        lines.append(f"  … et {len(without) - 12} autres communes sans contour (voir le "
+                     "rapport de la version chargée).")
     for zone, topo in report["topology"].items():
         lines.append(
             f"Topologie {zone} (EPSG:{topo['epsg']}) : {topo['units']} unités, "
