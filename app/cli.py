@@ -1,4 +1,4 @@
-"""The `cpts` command line: database, geodata, server."""
+"""The `cpts` command line: database, geodata, server, accounts, imports and exports."""
 
 import argparse
 import sys
@@ -80,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     from geodata.cli import add_geodata_commands
 
     add_geodata_commands(commands)
+
+    from app.auth.cli import add_auth_commands
+
+    add_auth_commands(commands)
+
+    from app.imports_cli import add_import_commands
+
+    add_import_commands(commands)
     return parser
 
 

@@ -5,13 +5,26 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 
 from app import __version__
-from app.api import communes, health
+from app.api import (
+    audit,
+    auth,
+    communes,
+    cpts,
+    docs,
+    health,
+    login_pages,
+    me,
+    tiles,
+    tokens,
+)
+from app.auth.deps import enforce_access
 from app.db import open_pool
 from app.errors import install_error_handlers
 from app.logs import configure_logging
+from app.repo.reference import GraphCache
 from app.settings import Settings, get_settings
 
 log = logging.getLogger("app.http")
@@ -25,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.pool = open_pool(settings)
+        app.state.graph_cache = GraphCache()
         log.info("service started", extra={"version": __version__})
         try:
             yield
@@ -37,6 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Communes, périmètres des CPTS, taille ACI, recouvrements et zones blanches.",
         lifespan=lifespan,
+        # Every route goes through the access guard; the rules live in app/auth/policy.py.
+        # The documentation routes are re-added by app.api.docs so that the guard covers them.
+        dependencies=[Depends(enforce_access)],
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
 
@@ -59,4 +79,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router, prefix="/api")
     app.include_router(communes.router, prefix="/api")
+    app.include_router(tiles.router, prefix="/api")
+    app.include_router(cpts.router, prefix="/api")
+    app.include_router(auth.router, prefix="/api")
+    app.include_router(me.router, prefix="/api")
+    app.include_router(tokens.router, prefix="/api")
+    app.include_router(audit.router, prefix="/api")
+    app.include_router(login_pages.router)
+    app.include_router(docs.router)
     return app

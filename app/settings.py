@@ -33,6 +33,35 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     tile_cache_size: int = Field(default=4096, ge=0, description="Tiles kept in memory.")
     tile_max_age_s: int = Field(default=3600, ge=0, description="Cache-Control max-age of tiles.")
+    # Bulk imports (POST /api/imports/cpts): larger uploads get 413 `upload_too_large`; a
+    # national file of 35,000 `cpts;code_commune` rows is about 1.5 MB.
+    max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="Largest file an import accepts (bytes).")
+
+    # --- Accounts, sessions and access (app/auth) -------------------------------------------
+    session_max_age_s: int = Field(
+        default=12 * 3600, ge=60, description="Absolute lifetime of a browser session.")
+    session_idle_timeout_s: int = Field(
+        default=2 * 3600, ge=60, description="A session unused for this long expires.")
+    session_cookie_secure: bool | None = Field(
+        default=None,
+        description="Secure flag of the cookies; unset: set when the request came over HTTPS "
+                    "(behind a proxy, run uvicorn with --proxy-headers).")
+    login_delay_after_failures: int = Field(
+        default=5, ge=1, description="Consecutive failed logins after which each new attempt "
+                                     "must wait (the delay doubles at each failure).")
+    login_delay_base_s: float = Field(default=2.0, ge=0, description="First delay.")
+    login_delay_max_s: float = Field(default=60.0, ge=0, description="Longest delay.")
+    login_lockout_after_failures: int = Field(
+        default=10, ge=1, description="Consecutive failed logins that lock the account.")
+    login_lockout_s: int = Field(default=15 * 60, ge=1, description="How long a lock lasts.")
+    login_failure_window_s: int = Field(
+        default=3600, ge=60, description="Failures older than this are forgotten.")
+    login_ip_max_failures: int = Field(
+        default=50, ge=1, description="Failed logins from one address (any account) within "
+                                      "the window after which that address must wait.")
+    publish_signed_cpts: bool = Field(
+        default=False, description="Anonymous visitors may read CPTS whose contract is signed.")
 
 
 @lru_cache

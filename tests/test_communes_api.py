@@ -6,8 +6,8 @@ from app.db import Conn
 from app.domain.communes import classify_query, search_form
 
 
-def test_saint_etienne_is_found_without_accents(client: TestClient) -> None:
-    response = client.get("/api/communes", params={"q": "saint etienne"})
+def test_saint_etienne_is_found_without_accents(auth_client: TestClient) -> None:
+    response = auth_client.get("/api/communes", params={"q": "saint etienne"})
     assert response.status_code == 200
     first = response.json()[0]
     assert first["code"] == "42218"
@@ -15,29 +15,29 @@ def test_saint_etienne_is_found_without_accents(client: TestClient) -> None:
     assert first["population_year"] == 2023
 
 
-def test_search_is_case_and_accent_insensitive(client: TestClient) -> None:
-    upper = client.get("/api/communes", params={"q": "NICE"}).json()
+def test_search_is_case_and_accent_insensitive(auth_client: TestClient) -> None:
+    upper = auth_client.get("/api/communes", params={"q": "NICE"}).json()
     assert upper[0]["code"] == "06088"
-    accented = client.get("/api/communes", params={"q": "Èze"}).json()
+    accented = auth_client.get("/api/communes", params={"q": "Èze"}).json()
     assert accented[0]["nom"] == "Èze"
 
 
-def test_search_by_code_and_postal_code(client: TestClient) -> None:
-    by_code = client.get("/api/communes", params={"q": "06088"}).json()
+def test_search_by_code_and_postal_code(auth_client: TestClient) -> None:
+    by_code = auth_client.get("/api/communes", params={"q": "06088"}).json()
     assert [c["code"] for c in by_code] == ["06088"]
     # 13001 is the postal code of Marseille 1er and of Marseille itself.
-    by_postal = {c["code"] for c in client.get("/api/communes", params={"q": "13001"}).json()}
+    by_postal = {c["code"] for c in auth_client.get("/api/communes", params={"q": "13001"}).json()}
     assert {"13201", "13055"} <= by_postal
 
 
-def test_search_can_be_restricted_to_a_departement(client: TestClient) -> None:
-    results = client.get("/api/communes", params={"q": "saint", "departement": "06",
+def test_search_can_be_restricted_to_a_departement(auth_client: TestClient) -> None:
+    results = auth_client.get("/api/communes", params={"q": "saint", "departement": "06",
                                                   "limit": 50}).json()
     assert results and all(c["departement"] == "06" for c in results)
 
 
-def test_commune_card_has_the_contract_fields(client: TestClient, conn: Conn) -> None:
-    body = client.get("/api/communes/06088").json()
+def test_commune_card_has_the_contract_fields(auth_client: TestClient, conn: Conn) -> None:
+    body = auth_client.get("/api/communes/06088").json()
     for field in ("code", "nom", "type", "departement", "region", "epci", "population",
                   "population_year", "bassin_de_vie", "area_km2", "bbox", "cpts"):
         assert field in body
@@ -52,47 +52,47 @@ def test_commune_card_has_the_contract_fields(client: TestClient, conn: Conn) ->
     assert west < 7.26 < east and south < 43.7 < north
 
 
-def test_commune_card_as_geojson_feature(client: TestClient) -> None:
-    feature = client.get("/api/communes/06088", params={"geometry": "true"}).json()
+def test_commune_card_as_geojson_feature(auth_client: TestClient) -> None:
+    feature = auth_client.get("/api/communes/06088", params={"geometry": "true"}).json()
     assert feature["type"] == "Feature"
     assert feature["geometry"]["type"] == "MultiPolygon"
     assert feature["properties"]["code"] == "06088"
 
 
-def test_paris_population_is_the_sum_of_its_arrondissements(client: TestClient) -> None:
-    paris = client.get("/api/communes/75056").json()
+def test_paris_population_is_the_sum_of_its_arrondissements(auth_client: TestClient) -> None:
+    paris = auth_client.get("/api/communes/75056").json()
     assert len(paris["arrondissements"]) == 20 and paris["is_unit"] is False
-    total = sum(client.get(f"/api/communes/{code}").json()["population"]
+    total = sum(auth_client.get(f"/api/communes/{code}").json()["population"]
                 for code in paris["arrondissements"])
     assert paris["population"] == total
 
 
-def test_restored_cantal_commune_is_selectable_without_polygon(client: TestClient) -> None:
-    body = client.get("/api/communes/15031").json()
+def test_restored_cantal_commune_is_selectable_without_polygon(auth_client: TestClient) -> None:
+    body = auth_client.get("/api/communes/15031").json()
     assert body["nom"] == "Celles" and body["has_polygon"] is False
     assert body["bbox"] is None and body["population"] > 0
     assert "15141" in body["polygon_note"]
 
 
-def test_former_code_points_to_the_current_commune(client: TestClient) -> None:
-    response = client.get("/api/communes/12076")  # Conques, in Conques-en-Rouergue since 2025
+def test_former_code_points_to_the_current_commune(auth_client: TestClient) -> None:
+    response = auth_client.get("/api/communes/12076")  # Conques, in Conques-en-Rouergue since 2025
     assert response.status_code == 404
     problem = response.json()
     assert problem["code"] == "former_commune_code"
     assert problem["errors"][0]["current_code"] == "12218"
 
 
-def test_unknown_and_malformed_codes(client: TestClient) -> None:
-    unknown = client.get("/api/communes/06999")
+def test_unknown_and_malformed_codes(auth_client: TestClient) -> None:
+    unknown = auth_client.get("/api/communes/06999")
     assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_commune"
-    malformed = client.get("/api/communes/abc")
+    malformed = auth_client.get("/api/communes/abc")
     assert malformed.status_code == 422
     assert malformed.headers["content-type"] == "application/problem+json"
     assert malformed.json()["code"] == "invalid_commune_code"
 
 
-def test_collectivite_outre_mer_is_out_of_the_map(client: TestClient) -> None:
-    response = client.get("/api/communes/98735")  # Papeete
+def test_collectivite_outre_mer_is_out_of_the_map(auth_client: TestClient) -> None:
+    response = auth_client.get("/api/communes/98735")  # Papeete
     assert response.status_code == 404 and response.json()["code"] == "commune_outside_map"
 
 

@@ -1,0 +1,1 @@
+"""Accounts and access: passwords, sessions, API tokens, CSRF, the access policy, the audit log."""

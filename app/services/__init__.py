@@ -1,0 +1,1 @@
+"""Use cases that combine access rules, domain functions, SQL and the audit log."""

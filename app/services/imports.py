@@ -1,0 +1,249 @@
+"""Bulk import of CPTS perimeters (`POST /api/imports/cpts`, `cpts import FILE`), all or nothing.
+
+Reads the file (`app.domain.imports`), measures GeoJSON polygons against the communes, matches
+the rows against the reference data (`app.domain.import_matching`), then creates the CPTS that
+do not exist and updates those that do through `app.services.cpts`, in the caller's
+transaction. Any error and nothing is written: the `ProblemError` lists every error with its
+line. A dry run does the same work inside a savepoint that it rolls back.
+"""
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+
+from app.auth import audit
+from app.auth.policy import Visibility
+from app.domain.import_geojson import rows_from_shares
+from app.domain.import_matching import ImportReference, Plan, PlannedCpts, build_reference
+from app.domain.import_matching import plan_import as plan_rows
+from app.domain.imports import Issue, ParsedFile, SourceRow, read_import
+from app.domain.perimeter import STATUSES, Claim, ReferenceGraph, analyse, normalise_members
+from app.errors import ProblemError
+from app.repo import cpts as cpts_repo
+from app.repo import imports as repo
+from app.services import cpts as cpts_service
+from app.services.cpts import Context
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    dry_run: bool = False
+    share: float = 0.5  # GeoJSON: least share of a commune's area inside a polygon
+    sheet: str | None = None  # XLSX: the sheet to read when several have the columns
+    status: str = "pre_projet"  # stage of the CPTS the import creates
+    filename: str | None = None  # for the versions' reason and the audit log
+
+
+@dataclass(frozen=True)
+class Outcome:
+    planned: PlannedCpts
+    members: tuple[str, ...]
+    cpts_id: int
+    action: str  # created, updated, unchanged
+    version: int
+    status: str
+
+
+class _ReferenceCache:
+    """The matching data of the last graph seen (rebuilt when a new release is loaded)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entry: tuple[ReferenceGraph, ImportReference] | None = None
+
+    def get(self, ctx: Context) -> ImportReference:
+        with self._lock:
+            if self._entry is None or self._entry[0] is not ctx.graph:
+                reference = build_reference(ctx.graph, repo.former_codes(ctx.conn),
+                                            repo.departements(ctx.conn))
+                self._entry = (ctx.graph, reference)
+            return self._entry[1]
+
+
+_references = _ReferenceCache()
+
+
+def _check_options(options: ImportOptions) -> None:
+    if not 0 < options.share <= 1:
+        raise ProblemError(422, "invalid_share", "La part de surface doit être comprise entre 0 "
+                                                 "(exclu) et 1.")
+    if options.status not in STATUSES:
+        raise ProblemError(422, "unknown_status", f"Stade inconnu : {options.status}. Stades : "
+                                                  + ", ".join(STATUSES) + ".")
+
+
+def rejection(errors: Sequence[Issue], rows: int) -> ProblemError:
+    """Every error, file-level ones first then by line; the first one gives the code."""
+    ordered = sorted(errors, key=lambda e: (e.line is not None, e.line or 0))
+    first = ordered[0]
+    return ProblemError(
+        422, first.code,
+        f"Import refusé, rien n'a été enregistré : {len(ordered)} erreur(s) pour {rows} "
+        f"ligne(s) lue(s). {first.detail}" + (" …" if len(ordered) > 1 else ""),
+        title="Import refusé", errors=[e.as_dict() for e in ordered])
+
+
+def source_rows(ctx: Context, parsed: ParsedFile, share: float
+                ) -> tuple[list[SourceRow], list[Issue], list[Issue]]:
+    """The rows of a table, or of the communes that lie at least `share` inside each polygon."""
+    if not parsed.polygons:
+        return list(parsed.rows), [], []
+    shares = repo.area_shares(ctx.conn, [(p.line, shapely.to_wkb(p.geometry))
+                                         for p in parsed.polygons])
+    names = {code: ctx.graph.units[code].nom for found in shares.values()
+             for code, _ in found if code in ctx.graph.units}
+    return rows_from_shares(parsed.polygons, shares, names, threshold=share)
+
+
+def _readable_row(ctx: Context, cpts_id: int) -> dict[str, Any] | None:
+    try:
+        row, visibility = cpts_service.load_readable(ctx, cpts_id)
+    except ProblemError:
+        return None
+    return row if visibility is Visibility.FULL else None
+
+
+def existing_targets(ctx: Context, plan: Plan) -> tuple[dict[str, dict[str, Any]], list[Issue]]:
+    """The CPTS of the file that already exist: same exact name, readable by the user."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in repo.live_cpts_named(ctx.conn, [p.name for p in plan.perimeters]):
+        readable = _readable_row(ctx, int(row["id"]))
+        if readable is not None:
+            found.setdefault(row["name"], []).append(readable)
+    targets: dict[str, dict[str, Any]] = {}
+    errors: list[Issue] = []
+    for planned in plan.perimeters:
+        rows = found.get(planned.name, [])
+        if len(rows) > 1:
+            ids = ", ".join(f"n° {r['id']}" for r in rows)
+            errors.append(Issue(planned.line, "ambiguous_cpts",
+                                f"Ligne {planned.line} : plusieurs CPTS s'appellent « "
+                                f"{planned.name} » ({ids}) : renommez-en une avant l'import."))
+        elif rows:
+            targets[planned.name] = rows[0]
+    return targets, errors
+
+
+def _write(ctx: Context, planned: PlannedCpts, members: tuple[str, ...],
+           target: dict[str, Any] | None, options: ImportOptions) -> Outcome:
+    reason = f"Import du fichier « {options.filename} »" if options.filename else "Import"
+    if target is None:
+        cpts_id = cpts_service.create(ctx, name=planned.name, status=options.status,
+                                      communes=list(members), reason=reason)
+        return Outcome(planned, members, cpts_id, "created", 1, options.status)
+    cpts_id, version = int(target["id"]), int(target["version"])
+    if set(cpts_repo.members(ctx.conn, cpts_id)) == set(members):
+        return Outcome(planned, members, cpts_id, "unchanged", version, target["status"])
+    version = cpts_service.update(ctx, cpts_id, expected_version=version,
+                                  communes=list(members), reason=reason)
+    return Outcome(planned, members, cpts_id, "updated", version, target["status"])
+
+
+def write_plan(ctx: Context, plan: Plan, targets: dict[str, dict[str, Any]],
+               options: ImportOptions) -> tuple[list[Outcome], list[Issue]]:
+    """Create or update each CPTS, each in a savepoint so that a refusal (access, size)
+    leaves the others checkable; the caller rolls everything back if any was refused."""
+    outcomes: list[Outcome] = []
+    errors: list[Issue] = []
+    for planned in plan.perimeters:
+        try:
+            members = normalise_members(planned.codes, ctx.graph)
+            with ctx.conn.transaction():
+                outcomes.append(_write(ctx, planned, members, targets.get(planned.name),
+                                       options))
+        except ProblemError as exc:
+            errors.append(Issue(planned.line, exc.code, f"Ligne {planned.line}, « "
+                                                        f"{planned.name} » : {exc.detail}"))
+    return outcomes, errors
+
+
+def _claims_by_code(ctx: Context, codes: list[str]) -> dict[str, list[Claim]]:
+    by_code: dict[str, list[Claim]] = {}
+    for claim in cpts_repo.claims(ctx.conn, codes, exclude=None,
+                                  include_scenarios=ctx.sees_scenarios):
+        by_code.setdefault(claim.code, []).append(claim)
+    return by_code
+
+
+def report(ctx: Context, parsed: ParsedFile, plan: Plan, outcomes: list[Outcome],
+           warnings: list[Issue], options: ImportOptions) -> dict[str, Any]:
+    """What the import did (or would do): per CPTS its population, class and overlaps as the
+    perimeters stand after the import."""
+    by_code = _claims_by_code(ctx, sorted({c for o in outcomes for c in o.members}))
+    rule = ctx.rule()
+    hidden = ({o.cpts_id for o in outcomes if o.action == "created"} if options.dry_run
+              else set())
+    cpts = []
+    for outcome in outcomes:
+        claims = [claim for code in outcome.members for claim in by_code.get(code, ())
+                  if claim.cpts_id != outcome.cpts_id]
+        result = analyse(outcome.members, ctx.graph, rule, claims, own_status=outcome.status)
+        cpts.append({
+            "line": outcome.planned.line, "name": outcome.planned.name,
+            "id": None if outcome.cpts_id in hidden else outcome.cpts_id,
+            "action": outcome.action, "version": outcome.version, "status": outcome.status,
+            "communes": list(result.communes), "units": result.units,
+            "population": result.population, "population_year": result.population_year,
+            "size_class": result.size_class, "size_rule": result.size_rule,
+            "overlaps": [{"cpts_id": None if o.cpts_id in hidden else o.cpts_id,
+                          "name": o.name, "status": o.status, "severity": o.severity,
+                          "communes": list(o.communes), "population": o.population}
+                         for o in result.overlaps],
+            "warnings": [w.as_dict() for w in result.warnings],
+        })
+    units = ctx.graph.units
+    return {
+        "dry_run": options.dry_run, "format": parsed.format, "encoding": parsed.encoding,
+        "separator": parsed.separator, "sheet": parsed.sheet,
+        "share": options.share if parsed.format == "geojson" else None,
+        "rows": parsed.row_count,
+        "created": sum(o.action == "created" for o in outcomes),
+        "updated": sum(o.action == "updated" for o in outcomes),
+        "unchanged": sum(o.action == "unchanged" for o in outcomes),
+        "cpts": cpts,
+        "uncovered": {"names": plan.pseudo_names, "communes": plan.uncovered,
+                      "population": sum(units[c].population for c in plan.uncovered
+                                        if c in units)},
+        "warnings": [w.as_dict() for w in sorted(warnings, key=lambda w: (
+            w.line is not None, w.line or 0))],
+        "errors": [],
+    }
+
+
+def import_cpts(ctx: Context, data: bytes, options: ImportOptions) -> dict[str, Any]:
+    """Import a file of CPTS perimeters; returns the report or raises with every error."""
+    _check_options(options)
+    parsed = read_import(data, sheet=options.sheet)
+    reference = _references.get(ctx)
+    rows, warnings, errors = source_rows(ctx, parsed, options.share)
+    warnings = [*parsed.warnings, *warnings]
+    errors = [*parsed.errors, *errors]
+    plan = plan_rows(rows, reference)
+    warnings += plan.warnings
+    errors += plan.errors
+    targets, ambiguous = existing_targets(ctx, plan)
+    errors += ambiguous
+    if errors:
+        raise rejection(errors, parsed.row_count)
+    with ctx.conn.transaction(force_rollback=options.dry_run):
+        outcomes, refused = write_plan(ctx, plan, targets, options)
+        if refused:
+            raise rejection(refused, parsed.row_count)
+        result = report(ctx, parsed, plan, outcomes, warnings, options)
+        if not options.dry_run:
+            _audit(ctx, result, outcomes, options)
+    return result
+
+
+def _audit(ctx: Context, result: dict[str, Any], outcomes: list[Outcome],
+           options: ImportOptions) -> None:
+    regions = sorted({ctx.graph.units[c].region for o in outcomes for c in o.members})
+    audit.record(ctx.conn, ctx.actor, action="cpts.import", entity="import", entity_id=None,
+                 summary=f"Import « {options.filename or 'fichier'} » : {result['rows']} "
+                         f"ligne(s), {result['created']} CPTS créée(s), {result['updated']} "
+                         f"modifiée(s), {result['unchanged']} inchangée(s).",
+                 changes={"cpts": audit.change(None, [o.cpts_id for o in outcomes])},
+                 regions=regions)

@@ -1,0 +1,249 @@
+"""The access rules as plain functions: who reads, edits, validates which CPTS, scenario, log."""
+
+from dataclasses import replace
+
+import pytest
+
+from app.auth.policy import (
+    ALL_STATUSES,
+    PAST_DRAFT,
+    CptsRef,
+    Role,
+    Rule,
+    ScenarioRef,
+    Status,
+    User,
+    Visibility,
+    audit_regions,
+    can_change_status,
+    can_comment_cpts,
+    can_create_cpts,
+    can_edit_cpts,
+    can_export_cpts,
+    can_keep_scenarios,
+    can_manage_users,
+    can_read_audit,
+    can_read_cpts,
+    can_read_scenario,
+    can_revoke_token,
+    can_see_cpts_outline,
+    can_submit_cpts,
+    cpts_read_scope,
+    cpts_visibility,
+    public_if,
+    rule_for,
+    scope_problems,
+    visible_statuses,
+)
+from app.settings import Settings
+
+ADMIN = User(1, "admin@ars.fr", Role.ADMIN)
+ARS_PACA = User(2, "agent@ars-paca.fr", Role.ARS, regions=frozenset({"93"}))
+ARS_ARA = User(3, "agent@ars-ara.fr", Role.ARS, regions=frozenset({"84"}))
+CARRIER = User(4, "porteur@cpts-nice.fr", Role.CARRIER, cpts_ids=frozenset({10}))
+OTHER_CARRIER = User(5, "porteur@cpts-menton.fr", Role.CARRIER, cpts_ids=frozenset({20}))
+TASK_FORCE = User(6, "taskforce@cpam06.fr", Role.OBSERVER, regions=frozenset({"93"}))
+
+OWN_DRAFT = CptsRef(10, Status.PRE_PROJET, region="93")
+OTHER_DRAFT = CptsRef(20, Status.PRE_PROJET, region="93")
+OVERLAPPING_DRAFT = CptsRef(30, Status.PRE_PROJET, region="93", overlaps=frozenset({10}))
+SUBMITTED_DRAFT = CptsRef(40, Status.PRE_PROJET, region="93", submitted=True)
+LETTER_PACA = CptsRef(50, Status.LETTRE_INTENTION, region="93")
+SIGNED_PACA = CptsRef(60, Status.ACI_SIGNE, region="93")
+SIGNED_ARA = CptsRef(70, Status.ACI_SIGNE, region="84")
+CROSS_BORDER = CptsRef(80, Status.PROJET_SANTE, region="84", regions=frozenset({"84", "93"}))
+
+
+# --- carriers -------------------------------------------------------------------------------
+
+def test_carrier_edits_its_own_draft() -> None:
+    assert can_edit_cpts(CARRIER, OWN_DRAFT)
+    assert can_read_cpts(CARRIER, OWN_DRAFT)
+
+
+def test_carrier_cannot_edit_another_cpts() -> None:
+    assert not can_edit_cpts(CARRIER, OTHER_DRAFT)
+    assert not can_edit_cpts(CARRIER, LETTER_PACA)
+    assert not can_edit_cpts(CARRIER, SIGNED_ARA)
+
+
+def test_carrier_cannot_edit_its_own_cpts_after_the_draft_stage() -> None:
+    for status in PAST_DRAFT:
+        own = replace(OWN_DRAFT, status=status)
+        assert not can_edit_cpts(CARRIER, own), status
+        assert can_read_cpts(CARRIER, own), status
+
+
+def test_carrier_cannot_see_another_carriers_draft() -> None:
+    assert cpts_visibility(CARRIER, OTHER_DRAFT) is Visibility.NONE
+    assert cpts_visibility(CARRIER, SUBMITTED_DRAFT) is Visibility.NONE
+
+
+def test_carrier_sees_only_the_outline_of_a_draft_overlapping_its_own() -> None:
+    assert cpts_visibility(CARRIER, OVERLAPPING_DRAFT) is Visibility.OUTLINE
+    assert can_see_cpts_outline(CARRIER, OVERLAPPING_DRAFT)
+    assert not can_read_cpts(CARRIER, OVERLAPPING_DRAFT)
+    assert not can_export_cpts(CARRIER, OVERLAPPING_DRAFT)
+    assert cpts_visibility(OTHER_CARRIER, OVERLAPPING_DRAFT) is Visibility.NONE
+
+
+def test_carrier_reads_other_cpts_from_the_letter_of_intent_on_anywhere() -> None:
+    for cpts in (LETTER_PACA, SIGNED_PACA, SIGNED_ARA, CROSS_BORDER):
+        assert can_read_cpts(CARRIER, cpts)
+        assert not can_edit_cpts(CARRIER, cpts)
+
+
+def test_carrier_submits_its_draft_once_and_cannot_validate_it() -> None:
+    assert can_submit_cpts(CARRIER, OWN_DRAFT)
+    assert not can_submit_cpts(CARRIER, replace(OWN_DRAFT, submitted=True))
+    assert not can_submit_cpts(OTHER_CARRIER, OWN_DRAFT)
+    assert not can_change_status(CARRIER, OWN_DRAFT, Status.LETTRE_INTENTION)
+
+
+# --- agencies -------------------------------------------------------------------------------
+
+def test_agency_does_not_see_a_draft_until_it_is_submitted() -> None:
+    assert cpts_visibility(ARS_PACA, OWN_DRAFT) is Visibility.NONE
+    assert can_read_cpts(ARS_PACA, SUBMITTED_DRAFT)
+
+
+def test_agency_reads_every_submitted_cpts_of_its_regions_only() -> None:
+    assert can_read_cpts(ARS_PACA, LETTER_PACA)
+    assert can_read_cpts(ARS_PACA, SIGNED_PACA)
+    assert not can_read_cpts(ARS_PACA, SIGNED_ARA)
+    assert not can_read_cpts(ARS_ARA, SUBMITTED_DRAFT)
+
+
+def test_agency_reads_a_cpts_crossing_into_its_region_but_only_the_siege_agency_validates() -> None:
+    assert can_read_cpts(ARS_PACA, CROSS_BORDER)
+    assert not can_change_status(ARS_PACA, CROSS_BORDER, Status.ACI_SIGNE)
+    assert can_change_status(ARS_ARA, CROSS_BORDER, Status.ACI_SIGNE)
+    assert not can_edit_cpts(ARS_PACA, CROSS_BORDER)
+    assert can_edit_cpts(ARS_ARA, CROSS_BORDER)
+
+
+def test_agency_validates_a_submitted_draft_but_not_an_unsubmitted_one() -> None:
+    assert can_change_status(ARS_PACA, SUBMITTED_DRAFT, Status.LETTRE_INTENTION)
+    assert not can_change_status(ARS_PACA, OTHER_DRAFT, Status.LETTRE_INTENTION)
+    assert not can_change_status(ARS_PACA, LETTER_PACA, Status.LETTRE_INTENTION)  # no change
+
+
+def test_agency_never_edits_a_carriers_draft() -> None:
+    assert not can_edit_cpts(ARS_PACA, SUBMITTED_DRAFT)
+    assert can_edit_cpts(ARS_PACA, LETTER_PACA)
+
+
+def test_agency_comments_what_it_reads_and_carriers_answer_on_their_own() -> None:
+    assert can_comment_cpts(ARS_PACA, SUBMITTED_DRAFT)
+    assert not can_comment_cpts(ARS_PACA, OTHER_DRAFT)
+    assert can_comment_cpts(CARRIER, OWN_DRAFT)
+    assert not can_comment_cpts(CARRIER, LETTER_PACA)
+    assert not can_comment_cpts(TASK_FORCE, LETTER_PACA)
+
+
+def test_scenario_perimeters_never_leak_to_carriers_or_task_forces() -> None:
+    scenario = ScenarioRef(1, region="93")
+    assert can_read_scenario(ARS_PACA, scenario) and can_keep_scenarios(ARS_PACA)
+    assert not can_read_scenario(ARS_ARA, scenario)
+    for outsider in (CARRIER, TASK_FORCE, None):
+        assert not can_read_scenario(outsider, scenario)
+        assert not can_keep_scenarios(outsider)
+    assert can_read_scenario(ADMIN, scenario)
+
+
+# --- task forces, visitors, administrators ----------------------------------------------------
+
+def test_task_force_reads_everything_past_the_draft_stage_in_its_regions() -> None:
+    assert can_read_cpts(TASK_FORCE, LETTER_PACA) and can_export_cpts(TASK_FORCE, SIGNED_PACA)
+    assert can_read_cpts(TASK_FORCE, CROSS_BORDER)
+    assert not can_read_cpts(TASK_FORCE, SUBMITTED_DRAFT)
+    assert not can_read_cpts(TASK_FORCE, SIGNED_ARA)
+    assert not can_edit_cpts(TASK_FORCE, SIGNED_PACA)
+    assert not can_create_cpts(TASK_FORCE, "93")
+
+
+def test_anonymous_reads_signed_cpts_only_when_published() -> None:
+    assert not can_read_cpts(None, SIGNED_PACA)
+    assert can_read_cpts(None, SIGNED_PACA, publish_signed=True)
+    assert not can_read_cpts(None, LETTER_PACA, publish_signed=True)
+    assert not can_edit_cpts(None, OWN_DRAFT)
+
+
+def test_admin_can_do_everything() -> None:
+    for cpts in (OWN_DRAFT, OVERLAPPING_DRAFT, SIGNED_ARA):
+        assert can_read_cpts(ADMIN, cpts) and can_edit_cpts(ADMIN, cpts)
+    assert can_manage_users(ADMIN) and not can_manage_users(ARS_PACA)
+    assert can_revoke_token(ADMIN, owner_id=CARRIER.id)
+
+
+def test_creating_cpts() -> None:
+    assert can_create_cpts(CARRIER, "84")
+    assert can_create_cpts(ARS_PACA, "93") and not can_create_cpts(ARS_PACA, "84")
+    assert not can_create_cpts(None, "93")
+
+
+def test_visible_statuses_per_role() -> None:
+    assert visible_statuses(ADMIN) == ALL_STATUSES
+    for user in (ARS_PACA, CARRIER, TASK_FORCE):
+        assert visible_statuses(user) == PAST_DRAFT
+    assert visible_statuses(None) == frozenset()
+    assert visible_statuses(None, publish_signed=True) == {Status.ACI_SIGNE}
+
+
+def test_read_scope_as_query_parameters() -> None:
+    carrier = cpts_read_scope(CARRIER)
+    assert carrier.regions is None and carrier.member_ids == {10} and carrier.outline_for == {10}
+    agency = cpts_read_scope(ARS_PACA)
+    assert agency.regions == {"93"} and agency.submitted_drafts
+    task_force = cpts_read_scope(TASK_FORCE)
+    assert task_force.regions == {"93"} and not task_force.submitted_drafts
+    assert cpts_read_scope(ADMIN).regions is None
+
+
+# --- audit, tokens, scopes, route rules --------------------------------------------------------
+
+def test_audit_is_read_by_admins_and_agencies_for_their_regions() -> None:
+    assert audit_regions(ADMIN) is None
+    assert audit_regions(ARS_PACA) == {"93"}
+    for user in (CARRIER, TASK_FORCE, None):
+        assert audit_regions(user) == frozenset()
+        assert not can_read_audit(user)
+
+
+def test_users_revoke_their_own_tokens_only() -> None:
+    assert can_revoke_token(CARRIER, owner_id=CARRIER.id)
+    assert not can_revoke_token(CARRIER, owner_id=OTHER_CARRIER.id)
+
+
+@pytest.mark.parametrize(("role", "regions", "cpts_ids", "ok"), [
+    (Role.ARS, ["93"], [], True),
+    (Role.ARS, [], [], False),
+    (Role.ARS, ["PACA"], [], False),
+    (Role.OBSERVER, ["93", "84"], [], True),
+    (Role.OBSERVER, ["93"], [12], False),
+    (Role.CARRIER, [], [12, 13], True),
+    (Role.CARRIER, [], [], True),  # a carrier about to start its first project
+    (Role.CARRIER, ["93"], [12], False),
+    (Role.ADMIN, [], [], True),
+    (Role.ADMIN, ["93"], [], False),
+])
+def test_scopes_must_fit_the_role(role: Role, regions: list[str], cpts_ids: list[int],
+                                  ok: bool) -> None:
+    assert (scope_problems(role, regions, cpts_ids) == []) is ok
+
+
+def test_route_rules() -> None:
+    health = rule_for("GET", "/api/health")
+    assert health is not None and health.admits_anonymous(Settings())
+    audit = rule_for("GET", "/api/audit")
+    assert audit is not None and not audit.admits_anonymous(Settings())
+    assert audit.admits(ARS_PACA) and not audit.admits(CARRIER)
+    assert rule_for("HEAD", "/api/me") == rule_for("GET", "/api/me")
+    assert rule_for("GET", "/api/nowhere") is None
+
+
+def test_a_rule_can_open_a_route_to_visitors_by_setting() -> None:
+    rule: Rule = public_if("publish_signed_cpts")
+    assert not rule.admits_anonymous(Settings(publish_signed_cpts=False))
+    assert rule.admits_anonymous(Settings(publish_signed_cpts=True))
+    assert rule.admits(CARRIER)
