@@ -9,16 +9,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-CPTS_PG_PORT ?= 54329
-export CPTS_PG_PORT
-
+# Without DATABASE_URL, the settings point at the private cluster (its port is in .pg/port).
 ifeq ($(strip $(DATABASE_URL)),)
   PRIVATE_CLUSTER := 1
-  DATABASE_URL := postgresql://postgres@127.0.0.1:$(CPTS_PG_PORT)/cpts
-  TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:$(CPTS_PG_PORT)/cpts_test
 endif
-export DATABASE_URL
-export TEST_DATABASE_URL
 
 # Départements the test database holds: Alpes-Maritimes (the fixture), Bouches-du-Rhône
 # (Marseille), Aveyron (a 2025 merger), Cantal (2025 restorations), Loire (Saint-Étienne),

@@ -3,6 +3,7 @@
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from app.errors import ProblemError
 from app.settings import get_settings
@@ -45,6 +46,22 @@ def _db_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_dump(args: argparse.Namespace) -> int:
+    from app.backup import dump
+
+    target = dump(get_settings().database_url, args.file, with_geodata=not args.without_geodata)
+    print(f"sauvegarde écrite : {target} ({target.stat().st_size / 1e6:.1f} Mo)")
+    return 0
+
+
+def _db_restore(args: argparse.Namespace) -> int:
+    from app.backup import restore
+
+    restore(get_settings().database_url, args.file)
+    print(f"sauvegarde {args.file} restaurée")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -70,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
         .set_defaults(func=_db_upgrade)
     db.add_parser("status", help="liste les migrations appliquées et en attente") \
         .set_defaults(func=_db_status)
+    dump = db.add_parser("dump", help="sauvegarde la base (pg_dump, format custom)")
+    dump.add_argument("file", type=Path)
+    dump.add_argument("--without-geodata", action="store_true",
+                      help="sans les communes ni les couches (rechargeables)")
+    dump.set_defaults(func=_db_dump)
+    restore = db.add_parser("restore", help="restaure une sauvegarde dans une base vide")
+    restore.add_argument("file", type=Path)
+    restore.set_defaults(func=_db_restore)
 
     serve = commands.add_parser("serve", help="lance le service web")
     serve.add_argument("--host")

@@ -12,10 +12,13 @@ from app.api import (
     audit,
     auth,
     communes,
+    coverage,
     cpts,
     docs,
     health,
     login_pages,
+    map_data,
+    map_page,
     me,
     tiles,
     tokens,
@@ -25,6 +28,7 @@ from app.db import open_pool
 from app.errors import install_error_handlers
 from app.logs import configure_logging
 from app.repo.reference import GraphCache
+from app.services.map_assets import STATIC_PREFIX, WEB_DIR
 from app.settings import Settings, get_settings
 
 log = logging.getLogger("app.http")
@@ -81,10 +85,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(communes.router, prefix="/api")
     app.include_router(tiles.router, prefix="/api")
     app.include_router(cpts.router, prefix="/api")
+    app.include_router(coverage.router, prefix="/api")
     app.include_router(auth.router, prefix="/api")
     app.include_router(me.router, prefix="/api")
     app.include_router(tokens.router, prefix="/api")
     app.include_router(audit.router, prefix="/api")
+    app.include_router(map_data.router, prefix="/api")
     app.include_router(login_pages.router)
     app.include_router(docs.router)
+    app.include_router(map_page.router)
+    # The map's ES modules, style sheet and vendor files (rule `FRONTEND` in the policy).
+    app.frontend(STATIC_PREFIX, directory=WEB_DIR, fallback=None)
     return app

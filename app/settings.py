@@ -9,13 +9,21 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+def private_cluster_url(database: str) -> str:
+    """The URL of `database` on the project's private cluster (scripts/postgis.sh), whose port
+    is kept in .pg/port."""
+    port_file = PROJECT_ROOT / ".pg" / "port"
+    port = port_file.read_text().strip() if port_file.exists() else "54329"
+    return f"postgresql://postgres@127.0.0.1:{port}/{database}"
+
+
 class Settings(BaseSettings):
     """Service settings; each field is the environment variable of the same name in capitals."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = Field(
-        default="postgresql://postgres@127.0.0.1:54329/cpts",
+        default_factory=lambda: private_cluster_url("cpts"),
         description="PostgreSQL/PostGIS connection URL (default: the project's private cluster).",
     )
     port: int = Field(default=8000, description="HTTP port of `cpts serve`.")

@@ -13,9 +13,20 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PGDIR="${CPTS_PG_DIR:-$here/.pg}"
-PGPORT_PRIVATE="${CPTS_PG_PORT:-54329}"
+# The port is chosen once, when the cluster is created, and kept in .pg/port (the settings read
+# it): 54329, or the next free one when another checkout's cluster already listens there.
+PORT_FILE="$PGDIR/port"
 
 say() { printf 'postgis: %s\n' "$*" >&2; }
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+private_port() {
+  if [ -s "$PORT_FILE" ]; then cat "$PORT_FILE"; return 0; fi
+  local port="${CPTS_PG_PORT:-54329}"
+  while port_in_use "$port"; do port=$((port + 1)); done
+  echo "$port"
+}
 
 pg_bindir() {
   local v
@@ -108,7 +119,9 @@ ctl() { # DIR start|stop|status
 
 case "${1:-}" in
   start)
-    init_cluster "$PGDIR" "$PGPORT_PRIVATE"
+    port="$(private_port)"
+    init_cluster "$PGDIR" "$port"
+    [ -s "$PORT_FILE" ] || echo "$port" >"$PORT_FILE"
     ctl "$PGDIR" start
     ;;
   stop)
@@ -118,7 +131,7 @@ case "${1:-}" in
     [ -s "$PGDIR/PG_VERSION" ] && ctl "$PGDIR" status || { echo "pas de cluster privé"; exit 3; }
     ;;
   url)
-    echo "postgresql://postgres@127.0.0.1:$PGPORT_PRIVATE/${2:-cpts}"
+    echo "postgresql://postgres@127.0.0.1:$(private_port)/${2:-cpts}"
     ;;
   disposable)
     init_cluster "$2" "$3"

@@ -15,6 +15,7 @@ from app.auth.policy import (
     User,
     Visibility,
     audit_regions,
+    can_archive_cpts,
     can_change_status,
     can_comment_cpts,
     can_create_cpts,
@@ -176,10 +177,22 @@ def test_admin_can_do_everything() -> None:
     assert can_revoke_token(ADMIN, owner_id=CARRIER.id)
 
 
+def test_archiving_is_for_the_agency_in_charge_and_for_carriers_on_their_draft() -> None:
+    assert can_archive_cpts(ARS_PACA, SIGNED_PACA) and not can_archive_cpts(ARS_PACA, SIGNED_ARA)
+    assert can_archive_cpts(CARRIER, OWN_DRAFT)
+    assert not can_archive_cpts(CARRIER, replace(OWN_DRAFT, status=Status.ACI_SIGNE))
+    assert not can_archive_cpts(TASK_FORCE, SIGNED_PACA) and not can_archive_cpts(None, OWN_DRAFT)
+
+
 def test_creating_cpts() -> None:
-    assert can_create_cpts(CARRIER, "84")
-    assert can_create_cpts(ARS_PACA, "93") and not can_create_cpts(ARS_PACA, "84")
+    assert can_create_cpts(CARRIER, "84", Status.PRE_PROJET)
+    assert can_create_cpts(ARS_PACA, "93", Status.LETTRE_INTENTION)
+    assert not can_create_cpts(ARS_PACA, "84", Status.ACI_SIGNE)
     assert not can_create_cpts(None, "93")
+
+
+def test_agency_does_not_draw_drafts_for_carriers() -> None:
+    assert not can_create_cpts(ARS_PACA, "93", Status.PRE_PROJET)
 
 
 def test_visible_statuses_per_role() -> None:

@@ -132,6 +132,15 @@ def test_a_write_with_the_session_cookie_but_no_csrf_token_is_refused(
     assert ok.status_code == 201
 
 
+def test_an_upload_must_send_the_csrf_token_in_the_header(client_as: ClientAs,
+                                                          carrier: Account) -> None:
+    browser = client_as(carrier, via="session")
+    token = browser.headers.pop("X-CSRF-Token")
+    upload = browser.post("/api/tokens", data={"csrf_token": token},
+                          files={"file": ("a.csv", b"cpts;code_commune\n", "text/csv")})
+    assert upload.status_code == 403 and upload.json()["code"] == "csrf_failed"
+
+
 def test_me_gives_the_session_csrf_token_and_scripts_with_a_token_need_none(
         client_as: ClientAs, make_account: MakeAccount) -> None:
     agent = make_account("ars", regions=["93", "84"])

@@ -2,6 +2,7 @@
 
 import io
 import json
+from typing import Any
 
 import pytest
 import shapely
@@ -71,10 +72,20 @@ def test_utf8_with_bom_latin1_and_utf16_are_decoded() -> None:
 
 
 def test_headers_are_matched_whatever_their_case_and_accents() -> None:
-    columns = find_columns(["Nom CPTS", "Libellé commune", "Département", "CODE_INSEE"])
+    columns = find_columns(["Nom CPTS", "Libellé commune", "Département", "CODE_INSEE",
+                            "Commune entière"])
     assert columns is not None
-    assert (columns.cpts, columns.code, columns.commune, columns.departement) == (0, 3, 1, 2)
+    assert (columns.cpts, columns.code, columns.commune, columns.departement,
+            columns.whole) == (0, 3, 1, 2, 4)
     assert find_columns(["cpts", "population"]) is None
+
+
+def test_a_commune_covered_in_part_is_kept_whole_with_a_warning() -> None:
+    parsed = read_import(b"cpts;code_commune;whole_commune\nA;06149;non\nA;06065;oui\n")
+    assert [r.partial for r in parsed.rows] == [True, False]
+    plan = plan_import(parsed.rows, REFERENCE)
+    assert plan.perimeters[0].codes == ["06149", "06065"]
+    assert [(w.line, w.code) for w in plan.warnings] == [(2, "partial_commune")]
 
 
 def test_comma_separated_csv_with_quotes_gives_rows_with_their_lines() -> None:
@@ -227,7 +238,7 @@ def test_names_with_control_characters_or_too_long_are_refused() -> None:
     assert plan.perimeters[0].name == "<b>CPTS</b>'; DROP TABLE cpts; --"
 
 
-def _collection(*geometries: dict[str, object], crs: str | None = None) -> bytes:
+def _collection(*geometries: dict[str, Any], crs: str | None = None) -> bytes:
     document: dict[str, object] = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"nom_cpts": f"CPTS {i}"}, "geometry": geometry}
         for i, geometry in enumerate(geometries, start=1)]}
@@ -236,9 +247,11 @@ def _collection(*geometries: dict[str, object], crs: str | None = None) -> bytes
     return json.dumps(document).encode()
 
 
-SQUARE = {"type": "Polygon", "coordinates": [[[7.2, 43.7], [7.3, 43.7], [7.3, 43.8],
+SQUARE: dict[str, Any] = {"type": "Polygon", "coordinates": [[[7.2, 43.7], [7.3, 43.7], [7.3, 43.8],
                                               [7.2, 43.8], [7.2, 43.7]]]}
-BOWTIE = {"type": "Polygon", "coordinates": [[[7.2, 43.7], [7.3, 43.8], [7.3, 43.7],
+LAMBERT: dict[str, Any] = {"type": "Polygon", "coordinates": [[
+    [1040000, 6300000], [1050000, 6300000], [1050000, 6310000], [1040000, 6300000]]]}
+BOWTIE: dict[str, Any] = {"type": "Polygon", "coordinates": [[[7.2, 43.7], [7.3, 43.8], [7.3, 43.7],
                                               [7.2, 43.8], [7.2, 43.7]]]}
 
 
@@ -250,19 +263,15 @@ def test_a_self_intersecting_ring_is_an_error_with_its_feature_number() -> None:
 
 
 def test_lambert93_coordinates_are_refused_as_projected() -> None:
-    lambert = {"type": "Polygon", "coordinates": [[[1040000, 6300000], [1050000, 6300000],
-                                                   [1050000, 6310000], [1040000, 6300000]]]}
     with pytest.raises(ProblemError) as refused:
-        read_geojson(_collection(lambert))
+        read_geojson(_collection(LAMBERT))
     assert refused.value.code == "not_wgs84"
     assert "Lambert-93 (EPSG:2154)" in refused.value.detail
     assert refused.value.errors[0]["line"] == 1
 
 
 def test_a_crs_member_naming_lambert93_is_reprojected() -> None:
-    lambert = {"type": "Polygon", "coordinates": [[[1040000, 6300000], [1050000, 6300000],
-                                                   [1050000, 6310000], [1040000, 6300000]]]}
-    parsed = read_geojson(_collection(lambert, crs="urn:ogc:def:crs:EPSG::2154"))
+    parsed = read_geojson(_collection(LAMBERT, crs="urn:ogc:def:crs:EPSG::2154"))
     x0, y0, x1, y1 = parsed.polygons[0].geometry.bounds
     assert 7.0 < x0 < x1 < 7.5 and 43.5 < y0 < y1 < 44.0
     assert [w.code for w in parsed.warnings] == ["reprojected"]
@@ -271,11 +280,12 @@ def test_a_crs_member_naming_lambert93_is_reprojected() -> None:
 def test_polygons_keep_communes_at_least_half_inside_and_list_near_ones() -> None:
     polygons = [SourcePolygon(1, "CPTS A", shapely.box(0, 0, 1, 1)),
                 SourcePolygon(2, "CPTS B", shapely.box(0, 0, 1, 1))]
-    shares = {1: [("06149", 1.0), ("06065", 0.55), ("06021", 0.4), ("06057", 0.1)],
+    shares = {1: [("06149", 1.0), ("06065", 0.55), ("06021", 0.4999), ("06057", 0.1)],
               2: [("06057", 0.2)]}
     rows, warnings, errors = rows_from_shares(polygons, shares, {"06065": "La Gaude"},
                                               threshold=0.5)
     assert [(r.line, r.code) for r in rows] == [(1, "06149"), (1, "06065")]
     assert warnings[0].communes == ("06065", "06021")
-    assert "La Gaude (06065) 55 % retenue" in warnings[0].detail
+    assert "La Gaude (06065) 55 % retenue, 06021 (06021) 50 % écartée" not in warnings[0].detail
+    assert "La Gaude (06065) 55 % retenue, 06021 (06021) 49,9 % écartée" in warnings[0].detail
     assert [(e.line, e.code) for e in errors] == [(2, "no_commune")]

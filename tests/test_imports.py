@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from app.cli import main as cli_main
 from app.db import Conn
 from app.settings import PROJECT_ROOT
-from tests.auth_fixtures import ClientAs, MakeAccount
+from tests.auth_fixtures import Account, ClientAs, MakeAccount
 
 FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "alpes-maritimes"
 NICE = "06088"
@@ -26,9 +26,14 @@ NICE_CPTS = {"CPTS NICE CENTRE NICE EST", "CPTS NICE NORD ET SES COLLINES",
 
 
 @pytest.fixture
-def agent(make_account: MakeAccount, client_as: ClientAs) -> TestClient:
+def agent_account(make_account: MakeAccount) -> Account:
     """A fresh agent of the PACA agency (région 93): sees no draft, so each import creates."""
-    return client_as(make_account("ars", regions=["93"]))
+    return make_account("ars", regions=["93"])
+
+
+@pytest.fixture
+def agent(agent_account: Account, client_as: ClientAs) -> TestClient:
+    return client_as(agent_account)
 
 
 @pytest.fixture
@@ -40,8 +45,10 @@ def post_import(client: TestClient, data: bytes, filename: str = "cpts.csv",
                 **params: Any) -> Response:
     query = {key: str(value).lower() if isinstance(value, bool) else str(value)
              for key, value in params.items()}
-    return client.post("/api/imports/cpts", params=query,
-                       files={"file": (filename, data, "application/octet-stream")})
+    response: Response = client.post(
+        "/api/imports/cpts", params=query,
+        files={"file": (filename, data, "application/octet-stream")})
+    return response
 
 
 def tag() -> str:
@@ -55,12 +62,16 @@ def csv_of(rows: list[tuple[str, ...]], header: str = "cpts;code_commune") -> by
     return buffer.getvalue().encode()
 
 
-def counts(conn: Conn) -> dict[str, int]:
+def written_by(conn: Conn, user_id: int) -> dict[str, int]:
+    """Rows a user has written (the test database may be shared with other test runs)."""
     row = conn.execute(
-        """SELECT (SELECT count(*) FROM cpts) AS cpts,
-                  (SELECT count(*) FROM cpts_version) AS versions,
-                  (SELECT count(*) FROM cpts_member) AS members,
-                  (SELECT count(*) FROM audit_log) AS audit""").fetchone()
+        """SELECT (SELECT count(*) FROM cpts WHERE created_by = %(u)s) AS cpts,
+                  (SELECT count(*) FROM cpts_version WHERE author_id = %(u)s) AS versions,
+                  (SELECT count(*) FROM cpts_member m JOIN cpts c ON c.id = m.cpts_id
+                   WHERE c.created_by = %(u)s) AS members,
+                  (SELECT count(*) FROM cpts_event WHERE actor_id = %(u)s) AS events,
+                  (SELECT count(*) FROM audit_log WHERE actor_id = %(u)s) AS audit""",
+        {"u": user_id}).fetchone()
     assert row is not None
     return {key: int(value) for key, value in row.items()}
 
@@ -81,13 +92,13 @@ def fixture_membership() -> dict[str, set[str]]:
 
 
 @pytest.fixture
-def unchanged(conn: Conn) -> Iterator[Callable[[], None]]:
-    """Call it to check that nothing was written since the test started."""
-    before = counts(conn)
+def unchanged(conn: Conn, agent_account: Account) -> Iterator[Callable[[], None]]:
+    """Call it to check that the agent has written nothing since the test started."""
+    before = written_by(conn, agent_account.id)
 
     def check() -> None:
         conn.rollback()
-        assert counts(conn) == before
+        assert written_by(conn, agent_account.id) == before
 
     yield check
 
@@ -119,6 +130,8 @@ def test_import_of_the_alpes_maritimes_listing_creates_16_cpts_with_nice_as_over
         overlapping = {o["cpts_id"] for o in cpts["overlaps"] if NICE in o["communes"]}
         assert imported_ids <= overlapping
         assert "overlap" in {w["code"] for w in cpts["warnings"]}
+    partial = [w for w in report["warnings"] if w["code"] == "partial_commune"]
+    assert [w["communes"] for w in partial] == [[NICE]] * 3
     assert report["uncovered"]["names"] == ["HORS CPTS"]
     assert set(report["uncovered"]["communes"]) == hors and len(hors) == 13
     assert report["uncovered"]["population"] == population(conn, sorted(hors))
@@ -127,7 +140,8 @@ def test_import_of_the_alpes_maritimes_listing_creates_16_cpts_with_nice_as_over
 
 
 def test_dry_run_gives_the_same_report_and_writes_nothing(
-        agent: TestClient, unchanged: Callable[[], None]) -> None:
+        agent: TestClient, agent_account: Account, conn: Conn,
+        unchanged: Callable[[], None]) -> None:
     data = (FIXTURES / "cpts_communes.csv").read_bytes()
     response = post_import(agent, data, dry_run=True)
     assert response.status_code == 200, response.text
@@ -137,6 +151,10 @@ def test_dry_run_gives_the_same_report_and_writes_nothing(
     nice_centre = next(c for c in report["cpts"] if c["name"] == "CPTS NICE CENTRE NICE EST")
     assert {o["name"] for o in nice_centre["overlaps"]} >= NICE_CPTS - {nice_centre["name"]}
     unchanged()
+    assert post_import(agent, data).json()["created"] == 16
+    conn.rollback()
+    assert written_by(conn, agent_account.id) == {"cpts": 16, "versions": 16, "members": 152,
+                                                  "events": 16, "audit": 17}
 
 
 def test_an_error_in_one_row_writes_nothing_and_every_error_has_its_line(

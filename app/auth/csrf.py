@@ -1,9 +1,10 @@
 """CSRF protection for cookie-authenticated writes, and for the login form itself.
 
 A signed-in browser sends its session's token (given by the login answer and `GET /api/me`)
-in the `X-CSRF-Token` header, or in a `csrf_token` form field. Before signing in, the login
-form carries a random token that must equal the `cpts_csrf` cookie (double submit), so that
-another site cannot sign a visitor into an account of its choosing. Bearer tokens need none.
+in the `X-CSRF-Token` header, or in the `csrf_token` field of a small URL-encoded form.
+Before signing in, the login form carries a random token that must equal the `cpts_csrf`
+cookie (double submit), so that another site cannot sign a visitor into an account of its
+choosing. Bearer tokens need none.
 """
 
 from starlette.requests import Request
@@ -18,7 +19,10 @@ from app.settings import Settings
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HEADER = "X-CSRF-Token"
 FORM_FIELD = "csrf_token"
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The token may come in a field of a small URL-encoded form (the login and logout pages);
+# uploads (multipart) send the header: the guard never parses a large or multipart body.
+_FORM_TYPE = "application/x-www-form-urlencoded"
+_FORM_MAX_BYTES = 64 * 1024
 
 
 def needs_check(method: str, principal: Principal | None) -> bool:
@@ -30,7 +34,9 @@ async def submitted_token(request: Request) -> str | None:
     header = request.headers.get(HEADER)
     if header:
         return header
-    if request.headers.get("content-type", "").startswith(_FORM_TYPES):
+    length = request.headers.get("content-length", "")
+    if (request.headers.get("content-type", "").startswith(_FORM_TYPE)
+            and length.isdigit() and int(length) <= _FORM_MAX_BYTES):
         value = (await request.form()).get(FORM_FIELD)
         return value if isinstance(value, str) else None
     return None

@@ -159,6 +159,15 @@ def can_edit_cpts(user: User | None, cpts: CptsRef) -> bool:
     return is_agency_in_charge(user, cpts) and cpts.status is not DRAFT
 
 
+def can_archive_cpts(user: User | None, cpts: CptsRef) -> bool:
+    """Take a CPTS out of coverage, or bring it back: the agency in charge, or whoever may
+    edit it (carriers: their draft)."""
+    if user is None:
+        return False
+    return (user.role is Role.ADMIN or is_agency_in_charge(user, cpts)
+            or can_edit_cpts(user, cpts))
+
+
 def can_submit_cpts(user: User | None, cpts: CptsRef) -> bool:
     """Hand a draft to the agency (it then becomes visible to the agency)."""
     if user is None or cpts.status is not DRAFT or cpts.submitted:
@@ -186,13 +195,14 @@ def can_comment_cpts(user: User | None, cpts: CptsRef) -> bool:
     return is_member(user, cpts)
 
 
-def can_create_cpts(user: User | None, region: str) -> bool:
-    """Carriers start projects anywhere; agencies record CPTS of their regions."""
+def can_create_cpts(user: User | None, region: str, status: Status | None = None) -> bool:
+    """Carriers start projects anywhere; agencies record the CPTS of their regions from the
+    letter of intent on (a draft of their own would be imposing a map: they keep scenarios)."""
     if user is None:
         return False
     if user.role in (Role.ADMIN, Role.CARRIER):
         return True
-    return user.role is Role.ARS and region in user.regions
+    return user.role is Role.ARS and region in user.regions and status is not DRAFT
 
 
 def visible_statuses(user: User | None, *, publish_signed: bool = False) -> frozenset[Status]:
@@ -369,7 +379,6 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     # the audit log (which entries: audit_regions)
     ("GET", "/api/audit"): only(Role.ADMIN, Role.ARS, note="administrateurs ; ARS pour leurs "
                                                            "régions"),
-    # exports and bulk imports (which CPTS: can_export_cpts; each write: the CPTS use cases)
     # CPTS and their perimeters (which CPTS: cpts_visibility, can_edit_cpts, …)
     ("GET", "/api/size-rules"): SIGNED_IN,
     ("GET", "/api/cpts"): public_if("publish_signed_cpts"),
@@ -384,9 +393,21 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/cpts/{cpts_id}/archive"): only(Role.ADMIN, Role.ARS, Role.CARRIER),
     ("POST", "/api/cpts/{cpts_id}/restore"): only(Role.ADMIN, Role.ARS, Role.CARRIER),
     ("POST", "/api/simulations/perimeter"): SIGNED_IN,
+    # coverage: aggregates for every signed-in user; CPTS named only when readable
+    ("GET", "/api/coverage"): SIGNED_IN,
+    # exports and bulk imports (which CPTS: can_export_cpts; each write: the CPTS use cases)
     ("GET", "/api/cpts/{cpts_id}/export"): public_if("publish_signed_cpts"),
     ("POST", "/api/imports/cpts"): only(Role.ADMIN, Role.ARS, Role.CARRIER,
                                         note="qui peut créer ou modifier des CPTS"),
+    # the map page, its static files and what it reads (which CPTS: cpts_read_scope and the
+    # CPTS rules above; the selection and unit routes write nothing)
+    ("GET", "/"): SIGNED_IN,
+    ("GET", FRONTEND): SIGNED_IN,
+    ("GET", "/api/map/perimeters"): SIGNED_IN,
+    ("GET", "/api/map/cpts/{cpts_id}/actions"): SIGNED_IN,
+    ("GET", "/api/map/groups/{kind}/{code}"): SIGNED_IN,
+    ("POST", "/api/map/selection"): SIGNED_IN,
+    ("POST", "/api/map/units"): SIGNED_IN,
 }
 
 

@@ -3,6 +3,7 @@ coordinates, or a `crs` member naming another EPSG system, which is then reproje
 the share of each commune's area inside a polygon into rows. Pure functions: the shares
 themselves are measured in PostGIS (`app.repo.imports.area_shares`)."""
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -185,7 +186,9 @@ def read_geojson(data: bytes) -> ParsedFile:
 
 
 def _percent(share: float) -> str:
-    return f"{share * 100:.0f} %"
+    """`49,9 %`: one decimal, truncated, so that a share just under the threshold never reads
+    as the threshold itself."""
+    return f"{math.floor(share * 1000) / 10:.1f}".replace(".", ",").removesuffix(",0") + " %"
 
 
 def rows_from_shares(

@@ -304,8 +304,14 @@ def plan_import(rows: Sequence[SourceRow], reference: ImportReference) -> Plan:
     uncovered: dict[str, int] = {}
     pseudo: dict[str, tuple[int, set[str]]] = {}  # name -> (first line, communes)
     given: dict[tuple[str, str], tuple[int, str]] = {}  # (cpts, unit) -> (line, as written)
+    names: dict[str, tuple[str, bool, bool]] = {}  # as written -> (cleaned, valid, pseudo)
     for row in rows:
-        name, problem = _check_name(row.cpts, row.line)
+        known = names.get(row.cpts)
+        if known is None or not known[1]:
+            name, problem = _check_name(row.cpts, row.line)
+            names[row.cpts] = (name, problem is None, is_pseudo_cpts(name))
+        else:
+            name, problem = known[0], None
         found = matcher.find(row)
         warnings.extend(found.warnings)
         if problem is not None:
@@ -316,7 +322,7 @@ def plan_import(rows: Sequence[SourceRow], reference: ImportReference) -> Plan:
             continue
         code = found.code
         written = (row.code or row.commune or "").strip().upper()
-        if is_pseudo_cpts(name):
+        if names[row.cpts][2]:
             pseudo.setdefault(name, (row.line, set()))[1].add(code)
             uncovered.setdefault(code, row.line)
             continue
@@ -335,6 +341,13 @@ def plan_import(rows: Sequence[SourceRow], reference: ImportReference) -> Plan:
                                       communes=(code,)))
             continue
         given[(name, code)] = (row.line, written)
+        if row.partial:
+            warnings.append(Issue(row.line, "partial_commune",
+                                  f"Ligne {row.line} : « {name} » ne couvre qu'une partie de "
+                                  f"{_label(reference, code)} (découpage infra-communal) ; les "
+                                  "périmètres sont faits de communes entières : la commune est "
+                                  "retenue entière, et le partage apparaît comme un "
+                                  "recouvrement.", communes=(code,)))
         planned = perimeters.setdefault(name, PlannedCpts(name))
         planned.lines.append(row.line)
         planned.codes.append(code)

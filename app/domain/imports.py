@@ -31,6 +31,9 @@ CODE_HEADERS = ("code_commune", "code_insee", "codgeo", "insee", "code", "depcom
 COMMUNE_HEADERS = ("nom_commune", "commune", "libelle_commune", "libgeo", "nom_com",
                    "lib_commune")
 DEPARTEMENT_HEADERS = ("departement", "dep", "code_departement", "code_dep", "dept", "num_dep")
+# Whether the CPTS covers the whole commune (infra-communal splits, e.g. Nice at IRIS level).
+WHOLE_HEADERS = ("whole_commune", "commune_entiere", "entiere")
+PARTIAL_VALUES = frozenset({"non", "no", "n", "false", "faux", "0", "partielle", "partiel"})
 SEPARATORS = (";", ",", "\t")
 MAX_ROWS = 200_000
 ZIP_MAGIC = b"PK\x03\x04"
@@ -68,6 +71,7 @@ class SourceRow:
     code: str | None = None
     commune: str | None = None
     departement: str | None = None
+    partial: bool = False  # the file says the CPTS covers only part of the commune
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ class Columns:
     code: int | None
     commune: int | None
     departement: int | None
+    whole: int | None = None
 
 
 @dataclass
@@ -135,7 +140,9 @@ def find_columns(header: Sequence[object]) -> Columns | None:
     if code is None and commune is None:
         return None
     taken = {cpts} | {i for i in (code, commune) if i is not None}
-    return Columns(cpts, code, commune, first(DEPARTEMENT_HEADERS, taken))
+    departement = first(DEPARTEMENT_HEADERS, taken)
+    whole = first(WHOLE_HEADERS, taken | ({departement} if departement is not None else set()))
+    return Columns(cpts, code, commune, departement, whole)
 
 
 def _missing_columns(found: Iterable[object], where: str = "") -> ProblemError:
@@ -161,6 +168,12 @@ def looks_like_code(value: str) -> bool:
     return bool(COMMUNE_CODE.match(text)) or (len(text) == 4 and text.isdigit())
 
 
+def _at(cells: list[str], index: int | None) -> str | None:
+    if index is None or index >= len(cells):
+        return None
+    return cells[index] or None
+
+
 def _table_rows(records: Iterable[tuple[int, Sequence[object]]], *, where: str = "") -> _Table:
     """Rows of a table whose first non-empty record is the header (or, when it has no header,
     whose first two columns are the CPTS and the commune code)."""
@@ -184,15 +197,12 @@ def _table_rows(records: Iterable[tuple[int, Sequence[object]]], *, where: str =
         if len(table.rows) >= MAX_ROWS:
             raise ProblemError(413, "too_many_rows",
                                f"Le fichier dépasse {MAX_ROWS:,} lignes.".replace(",", "\u202f"))
-
-        def at(index: int | None, cells: list[str] = cells) -> str | None:
-            if index is None or index >= len(cells):
-                return None
-            return cells[index] or None
-
-        table.rows.append(SourceRow(line=line, cpts=at(columns.cpts) or "", code=at(columns.code),
-                                    commune=at(columns.commune),
-                                    departement=at(columns.departement)))
+        whole = _at(cells, columns.whole)
+        table.rows.append(SourceRow(line, _at(cells, columns.cpts) or "",
+                                    _at(cells, columns.code), _at(cells, columns.commune),
+                                    _at(cells, columns.departement),
+                                    partial=whole is not None and header_key(whole)
+                                    in PARTIAL_VALUES))
     if columns is None or not table.rows:
         raise ProblemError(422, "empty_file", "Le fichier ne contient aucune ligne de données.")
     return table

@@ -35,6 +35,8 @@ class Unit:
     has_polygon: bool
     is_unit: bool
     parent: str | None
+    epci: str | None = None
+    bassin_de_vie: str | None = None
 
 
 @dataclass

@@ -19,7 +19,7 @@ def read_graph(conn: Conn) -> ReferenceGraph:
     arrondissements: dict[str, list[str]] = {}
     for row in conn.execute(
         """SELECT code, nom, population, departement, region, area_m2, edge_m, has_polygon,
-                  is_unit, parent FROM commune"""
+                  is_unit, parent, epci, bassin_de_vie FROM commune"""
     ):
         units[row["code"]] = Unit(**row)
         if row["parent"]:

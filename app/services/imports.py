@@ -144,35 +144,56 @@ def _write(ctx: Context, planned: PlannedCpts, members: tuple[str, ...],
 
 def write_plan(ctx: Context, plan: Plan, targets: dict[str, dict[str, Any]],
                options: ImportOptions) -> tuple[list[Outcome], list[Issue]]:
-    """Create or update each CPTS, each in a savepoint so that a refusal (access, size)
-    leaves the others checkable; the caller rolls everything back if any was refused."""
+    """Create or update each CPTS. A refusal (access, size) is noted and the next CPTS is
+    still checked: the use cases refuse before writing, and the caller rolls the whole
+    import back when anything was refused."""
     outcomes: list[Outcome] = []
     errors: list[Issue] = []
     for planned in plan.perimeters:
         try:
             members = normalise_members(planned.codes, ctx.graph)
-            with ctx.conn.transaction():
-                outcomes.append(_write(ctx, planned, members, targets.get(planned.name),
-                                       options))
+            outcomes.append(_write(ctx, planned, members, targets.get(planned.name), options))
         except ProblemError as exc:
             errors.append(Issue(planned.line, exc.code, f"Ligne {planned.line}, « "
                                                         f"{planned.name} » : {exc.detail}"))
     return outcomes, errors
 
 
-def _claims_by_code(ctx: Context, codes: list[str]) -> dict[str, list[Claim]]:
+def other_claims(ctx: Context, plan: Plan, targets: dict[str, dict[str, Any]]
+                 ) -> list[Claim]:
+    """Live CPTS outside the file that hold the file's units, read before writing (the
+    perimeters of the file itself are known without asking the database)."""
+    codes = sorted({code for p in plan.perimeters for code in normalise_or_empty(p, ctx)})
+    replaced = {int(row["id"]) for row in targets.values()}
+    return [claim for claim in cpts_repo.claims(ctx.conn, codes, exclude=None,
+                                                include_scenarios=ctx.sees_scenarios)
+            if claim.cpts_id not in replaced]
+
+
+def normalise_or_empty(planned: PlannedCpts, ctx: Context) -> tuple[str, ...]:
+    try:
+        return normalise_members(planned.codes, ctx.graph)
+    except ProblemError:
+        return ()
+
+
+def _claims_by_code(outside: list[Claim], outcomes: list[Outcome]) -> dict[str, list[Claim]]:
     by_code: dict[str, list[Claim]] = {}
-    for claim in cpts_repo.claims(ctx.conn, codes, exclude=None,
-                                  include_scenarios=ctx.sees_scenarios):
+    for claim in outside:
         by_code.setdefault(claim.code, []).append(claim)
+    for outcome in outcomes:
+        for code in outcome.members:
+            by_code.setdefault(code, []).append(
+                Claim(code, outcome.cpts_id, outcome.planned.name, outcome.status))
     return by_code
 
 
 def report(ctx: Context, parsed: ParsedFile, plan: Plan, outcomes: list[Outcome],
-           warnings: list[Issue], options: ImportOptions) -> dict[str, Any]:
+           warnings: list[Issue], options: ImportOptions, outside: list[Claim]
+           ) -> dict[str, Any]:
     """What the import did (or would do): per CPTS its population, class and overlaps as the
     perimeters stand after the import."""
-    by_code = _claims_by_code(ctx, sorted({c for o in outcomes for c in o.members}))
+    by_code = _claims_by_code(outside, outcomes)
     rule = ctx.rule()
     hidden = ({o.cpts_id for o in outcomes if o.action == "created"} if options.dry_run
               else set())
@@ -228,11 +249,12 @@ def import_cpts(ctx: Context, data: bytes, options: ImportOptions) -> dict[str, 
     errors += ambiguous
     if errors:
         raise rejection(errors, parsed.row_count)
+    outside = other_claims(ctx, plan, targets)
     with ctx.conn.transaction(force_rollback=options.dry_run):
         outcomes, refused = write_plan(ctx, plan, targets, options)
         if refused:
             raise rejection(refused, parsed.row_count)
-        result = report(ctx, parsed, plan, outcomes, warnings, options)
+        result = report(ctx, parsed, plan, outcomes, warnings, options, outside)
         if not options.dry_run:
             _audit(ctx, result, outcomes, options)
     return result

@@ -1,0 +1,136 @@
+"""`/api/map/…`: what the map page reads besides tiles (visible perimeters with their units,
+allowed actions, groups of units, polygon selections, short descriptions of units)."""
+
+import gzip
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from app.api.cpts import CodeList, CptsContext
+from app.services import map_data as service
+
+router = APIRouter(tags=["carte"])
+
+GZIP_MIN_BYTES = 2048
+
+
+class PerimeterOut(BaseModel):
+    id: int
+    name: str
+    status: str
+    pending_status: str | None
+    region: str
+    version: int
+    is_scenario: bool
+    archived: bool
+    population: int
+    size_class: int
+    communes: list[str]
+
+
+class PerimetersOut(BaseModel):
+    population_year: int
+    size_rule: str
+    cpts: list[PerimeterOut]
+
+
+class ActionsOut(BaseModel):
+    edit: bool
+    request_stage: bool
+    accept_stage: bool
+    request_changes: bool
+    archive: bool
+    export: bool
+
+
+class GroupOut(BaseModel):
+    kind: str
+    code: str
+    nom: str
+    communes: list[str]
+    population: int
+    bbox: list[float] | None
+
+
+class SelectionIn(BaseModel):
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon en WGS84")
+
+
+class SelectionOut(BaseModel):
+    communes: list[str]
+    min_share: float
+    rule: str
+
+
+class UnitsIn(BaseModel):
+    codes: CodeList
+
+
+class UnitOut(BaseModel):
+    code: str
+    nom: str
+    type: str
+    departement: str
+    region: str
+    epci: str | None
+    bassin_de_vie: str | None
+    population: int
+    population_year: int
+
+
+class UnitsOut(BaseModel):
+    units: list[UnitOut]
+    bbox: list[float] | None
+
+
+def _json(request: Request, content: Any) -> Response:
+    """JSON, gzip-compressed when the client accepts it (national listings weigh ~1 MB)."""
+    body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
+    if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
+        body = gzip.compress(body, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@router.get("/map/perimeters", response_model=PerimetersOut,
+            responses={200: {"content": {"application/json": {}}}})
+def map_perimeters(
+    request: Request,
+    ctx: CptsContext,
+    statuses: Annotated[str | None, Query(description="stades séparés par des virgules")]
+    = None,
+    include_archived: bool = False,
+) -> Response:
+    """Les CPTS visibles avec leurs communes, pour colorer la carte (une seule requête)."""
+    wanted = [s for s in statuses.split(",") if s] if statuses else None
+    return _json(request, service.perimeters(ctx, wanted, include_archived=include_archived))
+
+
+@router.get("/map/cpts/{cpts_id}/actions", response_model=ActionsOut)
+def map_actions(cpts_id: int, ctx: CptsContext) -> dict[str, bool]:
+    """Ce que l'utilisateur peut faire de cette CPTS (la page cache le reste)."""
+    return service.actions(ctx, cpts_id).as_dict()
+
+
+@router.get("/map/groups/{kind}/{code}", response_model=GroupOut)
+def map_group(kind: Literal["epci", "bassin_de_vie"], code: str,
+              ctx: CptsContext) -> dict[str, Any]:
+    """Les communes d'un EPCI ou d'un bassin de vie (« ajouter tout l'EPCI »)."""
+    return service.group(ctx, kind, code)
+
+
+@router.post("/map/selection", response_model=SelectionOut)
+def map_selection(body: SelectionIn, ctx: CptsContext) -> dict[str, Any]:
+    """Les communes d'un rectangle ou d'un polygone tracé : celles dont au moins la moitié de
+    la surface est dans la zone. N'écrit rien."""
+    return service.selection(ctx, body.geometry)
+
+
+@router.post("/map/units", response_model=UnitsOut)
+def map_units(body: UnitsIn, ctx: CptsContext) -> dict[str, Any]:
+    """Nom, population et rattachements d'une liste de communes, et leur emprise. N'écrit
+    rien."""
+    return service.units(ctx, body.codes)

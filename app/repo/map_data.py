@@ -1,0 +1,90 @@
+"""SQL behind the map page: the members of many CPTS at once, the units of an EPCI or a bassin
+de vie, the units a drawn polygon selects, and short descriptions of a list of units."""
+
+from typing import Any, Literal
+
+from psycopg import sql
+
+from app.db import Conn
+
+GroupKind = Literal["epci", "bassin_de_vie"]
+
+_BBOX = """CASE WHEN ST_Extent(c.geom) IS NULL THEN NULL ELSE ARRAY[
+    round(ST_XMin(ST_Extent(c.geom))::numeric, 6)::float8,
+    round(ST_YMin(ST_Extent(c.geom))::numeric, 6)::float8,
+    round(ST_XMax(ST_Extent(c.geom))::numeric, 6)::float8,
+    round(ST_YMax(ST_Extent(c.geom))::numeric, 6)::float8] END"""
+
+
+def members_of(conn: Conn, cpts_ids: list[int]) -> dict[int, list[str]]:
+    """The current units of each CPTS of `cpts_ids`, in one query."""
+    rows = conn.execute(
+        """SELECT cpts_id, array_agg(code ORDER BY code) AS codes FROM cpts_member
+           WHERE cpts_id = ANY(%s) GROUP BY cpts_id""", (cpts_ids,)).fetchall()
+    return {int(r["cpts_id"]): list(r["codes"]) for r in rows}
+
+
+def group(conn: Conn, kind: GroupKind, code: str) -> dict[str, Any] | None:
+    """An EPCI or a bassin de vie: its name, its units and their bounding box."""
+    table = sql.Identifier(kind)
+    row = conn.execute(
+        sql.SQL("SELECT code, nom FROM {} WHERE code = %s").format(table), (code,)).fetchone()
+    if row is None:
+        return None
+    units = conn.execute(
+        sql.SQL("""SELECT coalesce(array_agg(c.code ORDER BY c.code), '{{}}') AS codes,
+                          coalesce(sum(c.population), 0)::int AS population,
+                          """ + _BBOX + """ AS bbox
+                   FROM commune c WHERE c.{} = %s AND c.is_unit""").format(
+            sql.Identifier(kind)), (code,)).fetchone()
+    assert units is not None
+    return {"kind": kind, "code": row["code"], "nom": row["nom"],
+            "communes": list(units["codes"]), "population": units["population"],
+            "bbox": units["bbox"]}
+
+
+def units_in_polygon(conn: Conn, geojson: str, min_share: float, limit: int) -> list[str]:
+    """Units whose area lies at least `min_share` inside the polygon (areas in Web Mercator,
+    whose scale is nearly constant across one commune, so the share is right)."""
+    rows = conn.execute(
+        """WITH zone AS (
+               SELECT ST_Transform(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(%(zone)s), 4326)),
+                                   3857) AS g)
+           SELECT c.code FROM commune c, zone
+           WHERE c.is_unit AND c.geom_3857 && zone.g
+             AND (ST_Covers(zone.g, c.geom_3857)
+                  OR ST_Area(ST_Intersection(c.geom_3857, zone.g))
+                     >= %(share)s * ST_Area(c.geom_3857))
+           ORDER BY c.code LIMIT %(limit)s""",
+        {"zone": geojson, "share": min_share, "limit": limit}).fetchall()
+    return [r["code"] for r in rows]
+
+
+def describe_units(conn: Conn, codes: list[str]) -> dict[str, Any]:
+    """Name, population and areas of each unit of `codes`, and their bounding box."""
+    rows = conn.execute(
+        """SELECT c.code, c.nom, c.type, c.departement, c.region, c.epci, c.bassin_de_vie,
+                  c.population, c.population_year
+           FROM commune c WHERE c.code = ANY(%s) ORDER BY c.code""", (codes,)).fetchall()
+    box = conn.execute(
+        "SELECT " + _BBOX + " AS bbox FROM commune c WHERE c.code = ANY(%s)",  # noqa: S608
+        (codes,)).fetchone()
+    return {"units": rows, "bbox": None if box is None else box["bbox"]}
+
+
+def export_shapes(conn: Conn, cpts_id: int, codes: list[str]) -> dict[str, Any]:
+    """Light shapes for a standalone map: each unit from the zoom 9-10 band (generalised with
+    its neighbours, so they stay joined), and the outline of the current version simplified
+    to about 20 m."""
+    communes = conn.execute(
+        """SELECT c.code, c.nom, c.departement, c.population, c.population_year,
+                  ST_AsGeoJSON(ST_Transform(coalesce(c.geom_g3, c.geom_3857), 4326), 5)::json
+                      AS geometry
+           FROM commune c WHERE c.code = ANY(%s) AND c.geom IS NOT NULL ORDER BY c.code""",
+        (codes,)).fetchall()
+    outline = conn.execute(
+        """SELECT ST_AsGeoJSON(ST_SimplifyPreserveTopology(v.outline, 0.0002), 5)::json
+                      AS geometry
+           FROM cpts c JOIN cpts_version v ON v.cpts_id = c.id AND v.version = c.version
+           WHERE c.id = %s""", (cpts_id,)).fetchone()
+    return {"communes": communes, "outline": None if outline is None else outline["geometry"]}

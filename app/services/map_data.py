@@ -1,0 +1,147 @@
+"""What the map page reads besides tiles: every visible perimeter with its units (to colour
+the communes), what the user may do with one CPTS (to hide the rest), groups of units and
+polygon selections for the edit mode. Access rules come from `app.auth.policy` only."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.auth.policy import (
+    Role,
+    ScenarioRef,
+    Status,
+    Visibility,
+    can_archive_cpts,
+    can_change_status,
+    can_create_cpts,
+    can_edit_cpts,
+    can_edit_scenario,
+    can_export_cpts,
+    cpts_read_scope,
+)
+from app.errors import ProblemError
+from app.repo import cpts as cpts_repo
+from app.repo import map_data as repo
+from app.services import cpts as cpts_service
+from app.services.cpts import Context
+
+# A polygon selection keeps a unit when at least this share of its area is inside.
+SELECTION_MIN_SHARE = 0.5
+SELECTION_LIMIT = 5000
+
+
+def perimeters(ctx: Context, statuses: list[str] | None, *,
+               include_archived: bool = False) -> dict[str, Any]:
+    """The CPTS the user may read, each with its current units (one query for all units)."""
+    for status in statuses or []:
+        cpts_service._check_status(status)
+    user = ctx.user
+    scenario_regions = (None if user is not None and user.role is Role.ADMIN
+                        else user.regions if user is not None and user.role is Role.ARS
+                        else frozenset())
+    rows = cpts_repo.listing(
+        ctx.conn, cpts_read_scope(user, publish_signed=ctx.publish_signed), region=None,
+        departement=None, statuses=statuses, include_archived=include_archived,
+        scenario_regions=scenario_regions)
+    members = repo.members_of(ctx.conn, [int(r["id"]) for r in rows])
+    return {
+        "population_year": ctx.graph.population_year,
+        "size_rule": ctx.rule().id,
+        "cpts": [{
+            "id": int(r["id"]), "name": r["name"], "status": r["status"],
+            "pending_status": r["pending_status"], "region": r["region"],
+            "version": int(r["version"]), "is_scenario": r["is_scenario"],
+            "archived": r["archived_at"] is not None, "population": r["population"],
+            "size_class": r["size_class"], "communes": members.get(int(r["id"]), []),
+        } for r in rows],
+    }
+
+
+@dataclass(frozen=True)
+class Actions:
+    """What the user may do with one CPTS, so that the page hides the rest."""
+
+    edit: bool
+    request_stage: bool
+    accept_stage: bool
+    request_changes: bool
+    archive: bool
+    export: bool
+
+    def as_dict(self) -> dict[str, bool]:
+        return dict(self.__dict__)
+
+
+def actions(ctx: Context, cpts_id: int) -> Actions:
+    row, visibility = cpts_service.load_readable(ctx, cpts_id)
+    user = ctx.user
+    ref = cpts_service.cpts_ref(ctx.conn, row)
+    full = visibility is Visibility.FULL
+    archived = row["archived_at"] is not None
+    if row["is_scenario"]:
+        edit = can_edit_scenario(user, ScenarioRef(cpts_id, row["region"]))
+    else:
+        edit = full and can_edit_cpts(user, ref)
+    member = user is not None and (user.role is Role.ADMIN or cpts_id in user.cpts_ids)
+    pending = row["pending_status"]
+    decides = pending is not None and can_change_status(user, ref, Status(pending))
+    archive = edit if row["is_scenario"] else full and can_archive_cpts(user, ref)
+    return Actions(
+        edit=edit and not archived,
+        request_stage=(member and not archived and pending is None
+                       and row["status"] != Status.ACI_SIGNE and not row["is_scenario"]),
+        accept_stage=decides and not archived,
+        request_changes=decides and not archived,
+        archive=archive and not archived,
+        export=full and (row["is_scenario"] or can_export_cpts(
+            user, ref, publish_signed=ctx.publish_signed)),
+    )
+
+
+def may_create(ctx: Context) -> bool:
+    """Whether the user may start a draft (pre-projet) from the map; the region is checked on
+    creation. Agencies record CPTS from the letter of intent on, not from the map."""
+    user = ctx.user
+    if user is None:
+        return False
+    regions = sorted(user.regions) or [""]
+    return any(can_create_cpts(user, region, Status.PRE_PROJET) for region in regions)
+
+
+def group(ctx: Context, kind: repo.GroupKind, code: str) -> dict[str, Any]:
+    found = repo.group(ctx.conn, kind, code.strip().upper())
+    if found is None:
+        label = "EPCI" if kind == "epci" else "bassin de vie"
+        raise ProblemError(404, f"unknown_{kind}", f"Aucun {label} ne porte le code {code}.")
+    return found
+
+
+def selection(ctx: Context, geometry: dict[str, Any]) -> dict[str, Any]:
+    """The units a drawn rectangle or polygon selects, by the stated share rule."""
+    import json
+
+    import shapely.geometry
+
+    if geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        raise ProblemError(422, "invalid_selection",
+                           "La sélection doit être un polygone (GeoJSON Polygon).")
+    try:
+        shape = shapely.geometry.shape(geometry)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        raise ProblemError(422, "invalid_selection",
+                           "Polygone de sélection illisible.") from None
+    if shape.is_empty or shape.area == 0:
+        raise ProblemError(422, "invalid_selection", "Le polygone de sélection est vide.")
+    codes = repo.units_in_polygon(ctx.conn, json.dumps(geometry), SELECTION_MIN_SHARE,
+                                  SELECTION_LIMIT + 1)
+    if len(codes) > SELECTION_LIMIT:
+        raise ProblemError(422, "selection_too_large",
+                           f"La sélection dépasse {SELECTION_LIMIT} communes : tracez une zone "
+                           f"plus petite.")
+    return {"communes": codes, "min_share": SELECTION_MIN_SHARE,
+            "rule": "Sont retenues les communes dont au moins la moitié de la surface est "
+                    "dans la zone tracée."}
+
+
+def units(ctx: Context, codes: list[str]) -> dict[str, Any]:
+    cleaned = sorted({code.strip().upper() for code in codes if code.strip()})
+    return repo.describe_units(ctx.conn, cleaned)

@@ -1,0 +1,240 @@
+"""The map page, composed with folium: the Leaflet map, its panes, the vector-tile layers of
+communes and reference areas, the drawing tool and the layer control are declared here in
+Python, with folium's asset lists pointed at the local copies (`app.services.map_assets`).
+The app's behaviour lives in the ES modules of `app/web/js/`, attached to this map through the
+JSON configuration the page carries."""
+
+import base64
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from html import escape
+from importlib import resources
+from string import Template
+from typing import Any
+
+import folium
+from branca.element import Element
+from folium.map import CustomPane
+from folium.plugins import Draw, VectorGridProtobuf
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.auth.policy import ROLE_LABELS, User
+from app.domain.perimeter import STATUS_LABELS, STATUSES
+from app.services.map_assets import STATIC_PREFIX, shim_url, vendor_url
+
+TILE_URL = "/api/tiles/{layer}/{z}/{x}/{y}.pbf"
+FRANCE_CENTER = (46.6, 2.45)
+FRANCE_BOUNDS = ((41.3, -5.2), (51.1, 9.6))
+COMMUNES_MIN_ZOOM = 6  # the tiles carry communes from zoom 6 (app.repo.tiles.COMMUNES)
+MAX_ZOOM = 16
+
+
+class MapSettings(BaseSettings):
+    """Optional raster basemap under the communes (`MAP_BASEMAP_URL`): none by default, so that
+    no request leaves the server's origin; the page drops it when it cannot be reached."""
+
+    model_config = SettingsConfigDict(env_prefix="MAP_", env_file=".env", extra="ignore")
+
+    basemap_url: str = ""
+    basemap_attribution: str = ""
+
+
+# --- folium classes with local assets ---------------------------------------------------------
+# jQuery, Bootstrap, Font Awesome and Awesome Markers (folium.Map's other defaults) are dropped:
+# the page has no markers, popups or Bootstrap widgets.
+
+class LocalMap(folium.Map):
+    default_js = [("leaflet", vendor_url("leaflet"))]
+    default_css = [("leaflet_css", vendor_url("leaflet_css"))]
+
+
+class LocalVectorGrid(VectorGridProtobuf):
+    default_js = [("vectorGrid", vendor_url("vectorGrid")),
+                  ("vectorgrid_leaflet19", shim_url("vectorgrid_leaflet19"))]
+
+
+class LocalDraw(Draw):
+    default_js = [("leaflet_draw_js", vendor_url("leaflet_draw_js")),
+                  ("leaflet_draw_fr", shim_url("leaflet_draw_fr"))]
+    default_css = [("leaflet_draw_css", vendor_url("leaflet_draw_css"))]
+
+
+@dataclass(frozen=True)
+class ReferenceLayer:
+    tile_layer: str
+    label: str
+    style: dict[str, Any]
+    show: bool = False
+
+
+REFERENCE_LAYERS = (
+    ReferenceLayer("regions", "Régions", {"weight": 2.4, "color": "#1d1d1b", "opacity": 0.9}),
+    ReferenceLayer("departements", "Départements",
+                   {"weight": 1.4, "color": "#3a3a3a", "opacity": 0.85}, show=True),
+    ReferenceLayer("epci", "EPCI (intercommunalités)",
+                   {"weight": 1.6, "color": "#6a2c91", "opacity": 0.9, "dashArray": "6 4"}),
+    ReferenceLayer("bassins_de_vie", "Bassins de vie 2022",
+                   {"weight": 1.6, "color": "#0b6e4f", "opacity": 0.9, "dashArray": "2 4"}),
+)
+
+COMMUNE_DEFAULT_STYLE = {"fill": True, "fillColor": "#ffffff", "fillOpacity": 0,
+                         "weight": 0.3, "color": "#8a8a8a", "opacity": 0.6}
+
+
+def _vector_options(tile_layer: str, style: dict[str, Any], *, pane: str, interactive: bool,
+                    min_zoom: int = 0) -> str:
+    """VectorGrid options as JavaScript (the renderer factory and the feature id are code)."""
+    styles = json.dumps({tile_layer: {"fill": False, **style}
+                         if tile_layer != "communes" else style})
+    return ("{rendererFactory: L.canvas.tile, "
+            f"interactive: {json.dumps(interactive)}, pane: {json.dumps(pane)}, "
+            f"minZoom: {min_zoom}, maxNativeZoom: {MAX_ZOOM}, maxZoom: {MAX_ZOOM}, "
+            "getFeatureId: function (feature) { return feature.properties.code; }, "
+            f"vectorTileLayerStyles: {styles}}}")
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """The folium map and the JavaScript names of its parts, for the ES modules."""
+
+    root: folium.Map
+    names: dict[str, Any]
+
+
+def compose_map(settings: MapSettings) -> MapParts:
+    """The map, its panes, layers, drawing tool and layer control."""
+    fmap = LocalMap(location=FRANCE_CENTER, zoom_start=COMMUNES_MIN_ZOOM, tiles=None,
+                    min_zoom=4, max_zoom=MAX_ZOOM, zoom_snap=0.5, zoom_delta=0.5,
+                    prefer_canvas=True, control_scale=False, zoom_control="topleft",
+                    attribution_control=True)
+    names: dict[str, Any] = {"map": fmap.get_name(), "layers": {}, "basemap": None}
+    if settings.basemap_url:
+        basemap = folium.TileLayer(settings.basemap_url, attr=settings.basemap_attribution
+                                   or "Fond de carte", name="Fond de carte", overlay=False,
+                                   control=False, max_zoom=MAX_ZOOM)
+        basemap.add_to(fmap)
+        names["basemap"] = basemap.get_name()
+    CustomPane("communes", z_index=410, pointer_events=True).add_to(fmap)
+    CustomPane("contours", z_index=430, pointer_events=False).add_to(fmap)
+    communes = LocalVectorGrid(
+        TILE_URL.replace("{layer}", "communes"), name="Communes",
+        options=_vector_options("communes", COMMUNE_DEFAULT_STYLE, pane="communes",
+                                interactive=True, min_zoom=COMMUNES_MIN_ZOOM),
+        overlay=True, control=False, show=False)
+    communes.add_to(fmap)
+    names["layers"]["communes"] = communes.get_name()
+    for reference in REFERENCE_LAYERS:
+        layer = LocalVectorGrid(
+            TILE_URL.replace("{layer}", reference.tile_layer), name=reference.label,
+            options=_vector_options(reference.tile_layer, reference.style, pane="contours",
+                                    interactive=False),
+            overlay=True, control=True, show=reference.show)
+        layer.add_to(fmap)
+        names["layers"][reference.tile_layer] = layer.get_name()
+    draw = LocalDraw(
+        position="topleft", show_geometry_on_click=False,
+        draw_options={"polyline": False, "circle": False, "marker": False,
+                      "circlemarker": False,
+                      "rectangle": {"showArea": False, "shapeOptions": {"color": "#b3001b"}},
+                      "polygon": {"showArea": False, "allowIntersection": False,
+                                  "shapeOptions": {"color": "#b3001b"}}},
+        edit_options={"edit": False, "remove": False})
+    draw.add_to(fmap)
+    names["draw"] = {"control": draw.get_name(), "items": f"drawnItems_{draw.get_name()}"}
+    control = folium.LayerControl(position="topright", collapsed=False)
+    control.add_to(fmap)
+    names["layer_control"] = control.get_name()
+    return MapParts(fmap, names)
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+@cache
+def _body_template() -> Template:
+    return Template((resources.files("app") / "web" / "map_body.html").read_text(
+        encoding="utf-8"))
+
+
+def page_config(parts: MapParts, user: User, *, can_create: bool) -> dict[str, Any]:
+    return {
+        "names": parts.names,
+        "static": STATIC_PREFIX,
+        "communes_min_zoom": COMMUNES_MIN_ZOOM,
+        "france_bounds": FRANCE_BOUNDS,
+        "statuses": [{"id": s, "label": STATUS_LABELS[s]} for s in STATUSES],
+        "user": {"email": user.email, "role": user.role.value,
+                 "role_label": ROLE_LABELS[user.role], "cpts": sorted(user.cpts_ids),
+                 "regions": sorted(user.regions)},
+        "can_create": can_create,
+    }
+
+
+@dataclass(frozen=True)
+class Page:
+    html: str
+    content_security_policy: str
+
+
+def render_page(user: User, *, csrf_token: str, can_create: bool,
+                settings: MapSettings | None = None) -> Page:
+    settings = settings or MapSettings()
+    parts = compose_map(settings)
+    figure = parts.root.get_root()
+    figure.header.add_child(Element('<meta charset="utf-8">'), name="charset", index=0)
+    figure.header.add_child(Element("<title>Territoires des CPTS — carte</title>"),
+                            name="title")
+    # no favicon request
+    figure.header.add_child(Element('<link rel="icon" href="data:,">'), name="icon")
+    config = json.dumps(page_config(parts, user, can_create=can_create), ensure_ascii=False)
+    body = _body_template().substitute(
+        email=escape(user.email), role=escape(user.role.value),
+        role_label=escape(ROLE_LABELS[user.role]), csrf_token=escape(csrf_token),
+        config=config.replace("</", "<\\/"))
+    figure.html.add_child(Element(body), name="app_body", index=0)
+    html = figure.render()
+    html = html.replace("<html>", '<html lang="fr">', 1)
+    # after Leaflet's style sheets, so that the page's rules win
+    html = html.replace(
+        "</head>", f'<link rel="stylesheet" href="{STATIC_PREFIX}/css/map.css">\n</head>', 1)
+    html = html.replace(
+        "</html>",
+        f'<script type="module" src="{STATIC_PREFIX}/js/main.js"></script>\n</html>', 1)
+    return Page(html, content_security_policy(html, settings))
+
+
+_INLINE = re.compile(r"<(script|style)((?:\s[^>]*)?)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def content_security_policy(html: str, settings: MapSettings) -> str:
+    """Scripts and styles from this origin, plus the hash of each inline block folium wrote:
+    nothing else runs, and nothing is fetched from another origin (but the basemap's)."""
+    scripts, styles = [], []
+    for kind, attributes, text in _INLINE.findall(html):
+        if kind.lower() == "style":
+            styles.append(_sha256(text))
+        elif "src=" not in attributes and "application/json" not in attributes:
+            scripts.append(_sha256(text))
+    images = "'self' data: blob:"
+    if settings.basemap_url:
+        match = re.match(r"(https?://[^/{]+)", settings.basemap_url)
+        if match:
+            images += " " + match.group(1)
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self' " + " ".join(sorted(set(scripts))),
+        "style-src 'self' " + " ".join(sorted(set(styles))),
+        f"img-src {images}",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])

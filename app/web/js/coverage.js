@@ -1,0 +1,133 @@
+// The coverage view: communes coloured by the CPTS that cover them (hatching where several
+// do, red where none does), filters by stage, the legend, and the commune card.
+
+import { coverageFill, cptsColor, hatchPattern, WHITE_ZONE } from "./colors.js";
+import { $, clear, h } from "./dom.js";
+import { formatInteger, formatPopulation, plural, statusLabel } from "./format.js";
+
+export class Perimeters {
+  /** Every visible CPTS with its units, indexed by unit code. */
+  constructor() {
+    this.list = [];
+    this.byId = new Map();
+    this.byCode = new Map();
+    this.populationYear = null;
+  }
+
+  load(data) {
+    this.list = data.cpts;
+    this.populationYear = data.population_year;
+    this.byId = new Map(this.list.map((cpts) => [cpts.id, cpts]));
+    this.byCode = new Map();
+    for (const cpts of this.list) {
+      if (cpts.archived) continue;
+      for (const code of cpts.communes) {
+        const ids = this.byCode.get(code);
+        if (ids) ids.push(cpts.id);
+        else this.byCode.set(code, [cpts.id]);
+      }
+    }
+  }
+
+  /** Ids of the CPTS covering `code` among those whose stage is in `statuses`. */
+  covering(code, statuses) {
+    const ids = this.byCode.get(code) || [];
+    return statuses ? ids.filter((id) => statuses.has(this.byId.get(id).status)) : ids;
+  }
+}
+
+export function coverageStyle(ids) {
+  const fill = coverageFill(ids);
+  if (fill.kind === "white") {
+    return { fill: true, fillColor: WHITE_ZONE, fillOpacity: 0.6, weight: 0.4, color: "#7a1414", opacity: 0.6 };
+  }
+  if (fill.kind === "single") {
+    return { fill: true, fillColor: fill.colors[0], fillOpacity: 0.6, weight: 0.4, color: "#444", opacity: 0.45 };
+  }
+  return { fill: true, fillColor: hatchPattern(fill.colors), fillOpacity: 0.9, weight: 0.6, color: "#222", opacity: 0.7 };
+}
+
+export class CoverageView {
+  constructor({ api, perimeters, communes, map, statuses, onOpenCpts }) {
+    this.api = api;
+    this.perimeters = perimeters;
+    this.communes = communes;
+    this.map = map;
+    this.statuses = statuses;
+    this.shown = new Set(statuses.map((s) => s.id));
+    this.onOpenCpts = onOpenCpts;
+    this.cardCode = null;
+  }
+
+  style() {
+    return (code) => coverageStyle(this.perimeters.covering(code, this.shown));
+  }
+
+  renderFilters(fieldset, onChange) {
+    for (const status of this.statuses) {
+      const box = h("input", { type: "checkbox", value: status.id, checked: this.shown.has(status.id) });
+      box.addEventListener("change", () => {
+        if (box.checked) this.shown.add(status.id);
+        else this.shown.delete(status.id);
+        onChange();
+      });
+      fieldset.append(h("label", {}, box, status.label));
+    }
+  }
+
+  renderLegend() {
+    const visible = this.perimeters.list.filter((c) => !c.archived && this.shown.has(c.status));
+    const overlaps = [...this.perimeters.byCode.values()].filter((ids) =>
+      ids.filter((id) => this.shown.has(this.perimeters.byId.get(id).status)).length > 1).length;
+    clear($("#coverage-status"),
+      `${plural(visible.length, "CPTS affichée", "CPTS affichées")} · ${plural(overlaps, "commune")} en chevauchement`);
+    const items = visible.sort((a, b) => a.name.localeCompare(b.name, "fr")).map((cpts) =>
+      h("li", {},
+        h("span", { class: "swatch", "data-color": cptsColor(cpts.id) }),
+        h("button", { type: "button", class: "link", title: "Ouvrir ce périmètre",
+                      onclick: () => this.onOpenCpts(cpts.id) },
+          cpts.name),
+        h("span", { class: "muted small" }, ` ${statusLabel(cpts.status)}`)));
+    clear($("#legend"),
+      h("ul", { class: "legend-keys" },
+        h("li", {}, h("span", { class: "swatch white-zone" }), "Zone blanche (aucune CPTS)"),
+        h("li", {}, h("span", { class: "swatch overlap" }), "Chevauchement de CPTS (hachures)")),
+      h("h4", {}, "CPTS"),
+      items.length ? h("ul", {}, items) : h("p", { class: "muted" }, "Aucune CPTS à ces stades."));
+    for (const swatch of document.querySelectorAll("#legend .swatch[data-color]")) {
+      swatch.style.background = swatch.dataset.color;
+    }
+  }
+
+  async showCard(code) {
+    this.cardCode = code;
+    const box = $("#commune-card");
+    clear(box, h("p", { class: "muted" }, "Chargement de la fiche…"));
+    let card;
+    try {
+      card = await this.api.commune(code);
+    } catch (error) {
+      clear(box, h("p", { class: "notice error" }, error.message));
+      return;
+    }
+    if (this.cardCode !== code) return;
+    const covering = this.perimeters.covering(code, null).map((id) => this.perimeters.byId.get(id));
+    clear(box,
+      h("h3", {}, `${card.nom} (${card.code})`),
+      h("dl", {},
+        h("dt", {}, "Population"), h("dd", {}, formatPopulation(card.population, card.population_year)),
+        h("dt", {}, "Département"), h("dd", {}, `${card.departement_nom ?? ""} (${card.departement})`),
+        h("dt", {}, "Région"), h("dd", {}, card.region_nom ?? card.region),
+        h("dt", {}, "EPCI"), h("dd", {}, card.epci ? `${card.epci_nom ?? ""} (${card.epci})` : "—"),
+        h("dt", {}, "Bassin de vie"), h("dd", {}, card.bassin_de_vie ? `${card.bassin_de_vie_nom ?? ""} (${card.bassin_de_vie})` : "—"),
+        h("dt", {}, "Superficie"), h("dd", {}, card.area_km2 ? `${String(card.area_km2.toFixed(1)).replace(".", ",")} km²` : "—"),
+        h("dt", {}, "Codes postaux"), h("dd", {}, (card.codes_postaux || []).join(", ") || "—")),
+      card.polygon_note ? h("p", { class: "notice info" }, card.polygon_note) : null,
+      h("h4", {}, covering.length > 1 ? "CPTS qui la couvrent (chevauchement)" : "CPTS qui la couvre"),
+      covering.length
+        ? h("ul", {}, covering.map((cpts) => h("li", {},
+            h("button", { type: "button", class: "link", onclick: () => this.onOpenCpts(cpts.id) }, cpts.name),
+            ` — ${statusLabel(cpts.status)}, ${formatInteger(cpts.population)} hab., taille ${cpts.size_class}`)))
+        : h("p", { class: "notice error" }, "Aucune CPTS visible : zone blanche."));
+  }
+}

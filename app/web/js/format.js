@@ -1,0 +1,111 @@
+// Pure formatting for the panels, in French: numbers, populations, size classes, headroom,
+// stages and version diffs. No DOM here: unit-tested with `node --test`.
+
+export const NARROW_NBSP = "\u202f";
+export const NBSP = "\u00a0";
+
+export const STATUS_LABELS = Object.freeze({
+  pre_projet: "pré-projet",
+  lettre_intention: "lettre d'intention",
+  projet_sante: "projet de santé",
+  aci_signe: "ACI signé",
+});
+
+/** 1234567 → "1 234 567" (narrow no-break spaces, as the French typographic rule wants). */
+export function formatInteger(value) {
+  if (value === null || value === undefined || Number.isNaN(Number(value))) return "—";
+  const number = Math.round(Number(value));
+  const sign = number < 0 ? "−" : "";
+  const digits = String(Math.abs(number));
+  const groups = [];
+  for (let end = digits.length; end > 0; end -= 3) {
+    groups.unshift(digits.slice(Math.max(0, end - 3), end));
+  }
+  return sign + groups.join(NARROW_NBSP);
+}
+
+/** 0.8534 → "85,3 %" */
+export function formatPercent(rate, digits = 1) {
+  if (rate === null || rate === undefined || Number.isNaN(Number(rate))) return "—";
+  return (Number(rate) * 100).toFixed(digits).replace(".", ",") + NBSP + "%";
+}
+
+export function plural(count, singular, pluralForm = singular + "s") {
+  return `${formatInteger(count)}${NBSP}${Math.abs(count) >= 2 ? pluralForm : singular}`;
+}
+
+/** "48 210 habitants (population municipale 2023)" */
+export function formatPopulation(population, year) {
+  const people = plural(population, "habitant");
+  return year ? `${people} (population municipale ${year})` : people;
+}
+
+export function statusLabel(status) {
+  return STATUS_LABELS[status] ?? status ?? "—";
+}
+
+export function sizeClassLabel(sizeClass) {
+  return sizeClass ? `taille ${sizeClass}` : "—";
+}
+
+/** The two headroom sentences of the panel: to the next class and to the previous one. */
+export function headroomText(headroom) {
+  if (!headroom) return { next: "", previous: "" };
+  const next = headroom.next_class
+    ? `Encore ${plural(headroom.population_to_next, "habitant")} pour passer en taille ${headroom.next_class}.`
+    : "Taille maximale (4) : pas de classe au-dessus.";
+  const previous = headroom.previous_class
+    ? `Marge de ${plural(headroom.population_to_previous, "habitant")} avant de redescendre en taille ${headroom.previous_class}.`
+    : "Taille 1 : pas de classe en dessous.";
+  return { next, previous };
+}
+
+/** "+3 / −1 communes" */
+export function diffCounts(added, removed) {
+  return `+${added.length} / −${removed.length} ${Math.max(added.length, removed.length) >= 2 ? "communes" : "commune"}`;
+}
+
+/** One line of a version: diff, population before → after, class before → after. */
+export function versionSummary(version) {
+  const parts = [diffCounts(version.added ?? [], version.removed ?? [])];
+  if (version.population_before !== null && version.population_before !== undefined) {
+    parts.push(`${formatInteger(version.population_before)} → ${formatInteger(version.population)} habitants`);
+  } else {
+    parts.push(`${formatInteger(version.population)} habitants`);
+  }
+  if (version.size_class_before && version.size_class_before !== version.size_class) {
+    parts.push(`taille ${version.size_class_before} → ${version.size_class}`);
+  } else {
+    parts.push(`taille ${version.size_class}`);
+  }
+  return parts.join(" · ");
+}
+
+/** "12/03/2025 à 14:05" in Paris time. */
+export function formatDateTime(value) {
+  if (!value) return "—";
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  const parts = new Intl.DateTimeFormat("fr-FR", {
+    timeZone: "Europe/Paris", day: "2-digit", month: "2-digit", year: "numeric",
+    hour: "2-digit", minute: "2-digit", hour12: false,
+  }).formatToParts(date);
+  const get = (type) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${get("day")}/${get("month")}/${get("year")} à ${get("hour")}:${get("minute")}`;
+}
+
+/** The severity class of a warning, for its colour in the panel. */
+export function warningLevel(warning, overlaps = []) {
+  if (warning.code === "overlap") {
+    return overlaps.some((o) => o.severity === "conflict") ? "conflict" : "warning";
+  }
+  return warning.code === "near_threshold" ? "info" : "warning";
+}
+
+/** The overlap lines: "Chevauche CPTS X (lettre d'intention) sur 2 communes : 06088, 06123 — 12 000 habitants". */
+export function overlapLines(overlaps, names = {}) {
+  return overlaps.map((overlap) => {
+    const communes = overlap.communes.map((code) => (names[code] ? `${names[code]} (${code})` : code));
+    return `${overlap.name} (${statusLabel(overlap.status)}) : ${plural(overlap.communes.length, "commune")} — ${communes.join(", ")} — ${plural(overlap.population, "habitant")}`;
+  });
+}

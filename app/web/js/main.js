@@ -1,0 +1,154 @@
+// Entry point of the map page: finds the folium map and layers named in the page's JSON
+// configuration, loads the perimeters, and wires the three views, the search box, the mode
+// tabs and the keyboard shortcuts (Ctrl+Z / Ctrl+Y in the edit mode).
+
+import { Api } from "./api.js";
+import { CommunesLayer } from "./communes-layer.js";
+import { CoverageView, Perimeters } from "./coverage.js";
+import { $, $$, h, toast } from "./dom.js";
+import { EditMode } from "./edit.js";
+import { SearchBox } from "./search.js";
+import { WhiteZonesView } from "./whitezones.js";
+
+const config = JSON.parse(document.getElementById("cpts-map-config").textContent);
+const map = window[config.names.map];
+const metrics = { started: performance.timeOrigin, firstRender: null, clicks: [] };
+window.cptsMap = { metrics, config };
+
+const api = new Api();
+const perimeters = new Perimeters();
+const communes = new CommunesLayer(map, window[config.names.layers.communes]);
+const draw = { control: window[config.names.draw.control], items: window[config.names.draw.items] };
+
+let mode = "coverage";
+
+const coverage = new CoverageView({
+  api, perimeters, communes, map, statuses: config.statuses,
+  onOpenCpts: (id) => { switchMode("edit"); edit.open(id); },
+});
+const edit = new EditMode({
+  api, map, communes, perimeters, draw, metrics,
+  onSaved: () => loadPerimeters(),
+});
+const white = new WhiteZonesView({
+  api, map, communes, statuses: config.statuses,
+  onAttach: (id, codes) => { switchMode("edit"); edit.open(id, { add: codes }); },
+});
+
+function currentStyle() {
+  return mode === "edit" && edit.active ? edit.style() : coverage.style();
+}
+
+async function loadPerimeters() {
+  const data = await api.perimeters([]);
+  perimeters.load(data);
+  coverage.renderLegend();
+  edit.fillChooser();
+  communes.setStyle(currentStyle());
+}
+
+function switchMode(next) {
+  mode = next;
+  document.body.dataset.mode = next;
+  for (const tab of $$("[role=tab]")) {
+    const selected = tab.dataset.mode === next;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    $(`#${tab.getAttribute("aria-controls")}`).hidden = !selected;
+  }
+  if (next !== "white") communes.highlight([]);
+  communes.setStyle(currentStyle());
+}
+
+function bindTabs() {
+  const tabs = $$("[role=tab]");
+  tabs.forEach((tab, index) => {
+    tab.addEventListener("click", () => switchMode(tab.dataset.mode));
+    tab.addEventListener("keydown", (event) => {
+      if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+      const next = tabs[(index + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+      next.focus();
+      switchMode(next.dataset.mode);
+    });
+  });
+}
+
+function bindKeyboard() {
+  document.addEventListener("keydown", (event) => {
+    if (mode !== "edit" || !(event.ctrlKey || event.metaKey)) return;
+    const key = event.key.toLowerCase();
+    const inField = ["INPUT", "TEXTAREA"].includes(document.activeElement?.tagName);
+    if (inField) return;
+    if (key === "z" && !event.shiftKey) { event.preventDefault(); edit.undo(); }
+    else if (key === "y" || (key === "z" && event.shiftKey)) { event.preventDefault(); edit.redo(); }
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && edit.drawing) edit.drawing.disable();
+  });
+}
+
+function bindMap() {
+  communes.onClick((code, properties) => {
+    if (mode === "edit" && edit.click(code, properties)) return;
+    if (mode === "edit" && !edit.active) toast("Choisissez ou créez une CPTS pour modifier son périmètre.");
+    switchMode(mode === "white" ? "white" : "coverage");
+    coverage.showCard(code);
+  });
+  L.control.scale({ imperial: false }).addTo(map);
+  const note = L.control({ position: "bottomleft" });
+  note.onAdd = () => h("div", { class: "map-note", id: "zoom-note" },
+    `Les communes s'affichent à partir du zoom ${config.communes_min_zoom}.`);
+  note.addTo(map);
+  const outreMer = L.control({ position: "bottomleft" });
+  outreMer.onAdd = () => h("div", { class: "map-note outre-mer", role: "group", "aria-label": "Aller outre-mer" },
+    [["Métropole", [[41.3, -5.2], [51.1, 9.6]]], ["Guadeloupe", [[15.8, -61.85], [16.52, -61.0]]],
+     ["Martinique", [[14.38, -61.25], [14.9, -60.8]]], ["Guyane", [[2.1, -54.6], [5.8, -51.6]]],
+     ["La Réunion", [[-21.4, 55.2], [-20.85, 55.85]]], ["Mayotte", [[-13.0, 45.0], [-12.6, 45.3]]]]
+      .map(([label, bounds]) => h("button", { type: "button", onclick: () => map.fitBounds(bounds) }, label)));
+  outreMer.addTo(map);
+  const updateNote = () => { $("#zoom-note").hidden = map.getZoom() >= config.communes_min_zoom; };
+  map.on("zoomend", updateNote);
+  updateNote();
+  if (config.names.basemap) {
+    const basemap = window[config.names.basemap];
+    basemap.once("tileerror", () => {
+      map.removeLayer(basemap);
+      toast("Fond de carte injoignable : il est masqué.");
+    });
+  }
+}
+
+async function start() {
+  document.body.dataset.mode = "coverage";
+  bindTabs();
+  bindKeyboard();
+  bindMap();
+  new SearchBox({
+    api, input: $("#search-input"), list: $("#search-results"),
+    onChoose: (commune) => {
+      if (commune.bbox) {
+        const [w, s, e, n] = commune.bbox;
+        map.fitBounds([[s, w], [n, e]], { maxZoom: 13, padding: [40, 40] });
+      }
+      communes.highlight([commune.code]);
+      if (mode !== "edit") coverage.showCard(commune.code);
+    },
+  });
+  for (const element of $$("[data-needs=create]")) element.hidden = !config.can_create;
+  coverage.renderFilters($("fieldset[data-filters=coverage]"), () => {
+    coverage.renderLegend();
+    communes.setStyle(currentStyle());
+  });
+  map.fitBounds(config.france_bounds, { animate: false });
+  await api.me();
+  await loadPerimeters();
+  communes.show();
+  await communes.loaded();
+  metrics.firstRender = performance.now();
+  document.body.dataset.ready = "true";
+}
+
+start().catch((error) => {
+  console.error(error);
+  toast(`La carte n'a pas pu démarrer : ${error.message}`, { duration: 15000 });
+});

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  diffCounts, formatDateTime, formatInteger, formatPercent, formatPopulation, headroomText,
+  overlapLines, plural, statusLabel, versionSummary,
+} from "../format.js";
+
+const S = "\u202f";
+
+test("integers use narrow no-break spaces between thousands", () => {
+  assert.equal(formatInteger(0), "0");
+  assert.equal(formatInteger(999), "999");
+  assert.equal(formatInteger(40000), `40${S}000`);
+  assert.equal(formatInteger(1234567), `1${S}234${S}567`);
+  assert.equal(formatInteger(-2500), `−2${S}500`);
+  assert.equal(formatInteger(null), "—");
+});
+
+test("percentages have a comma and a no-break space", () => {
+  assert.equal(formatPercent(0.8534), "85,3\u00a0%");
+  assert.equal(formatPercent(1, 0), "100\u00a0%");
+});
+
+test("plurals follow the French rule (0 and 1 are singular)", () => {
+  assert.equal(plural(0, "commune"), "0\u00a0commune");
+  assert.equal(plural(1, "commune"), "1\u00a0commune");
+  assert.equal(plural(2, "commune"), "2\u00a0communes");
+});
+
+test("a population carries its vintage", () => {
+  assert.equal(formatPopulation(48210, 2023), `48${S}210\u00a0habitants (population municipale 2023)`);
+});
+
+test("headroom says how many people to the next and the previous class", () => {
+  const text = headroomText({ next_class: 3, population_to_next: 1790, previous_class: 1,
+                              population_to_previous: 38211 });
+  assert.equal(text.next, `Encore 1${S}790\u00a0habitants pour passer en taille 3.`);
+  assert.equal(text.previous, `Marge de 38${S}211\u00a0habitants avant de redescendre en taille 1.`);
+  const top = headroomText({ next_class: null, population_to_next: null, previous_class: 3,
+                             population_to_previous: 5 });
+  assert.match(top.next, /Taille maximale/);
+  const bottom = headroomText({ next_class: 2, population_to_next: 1, previous_class: null,
+                                population_to_previous: null });
+  assert.equal(bottom.next, "Encore 1\u00a0habitant pour passer en taille 2.");
+  assert.match(bottom.previous, /Taille 1/);
+});
+
+test("stages have French labels", () => {
+  assert.equal(statusLabel("lettre_intention"), "lettre d'intention");
+  assert.equal(statusLabel("aci_signe"), "ACI signé");
+});
+
+test("a version line gives the diff, the population and the class change", () => {
+  assert.equal(diffCounts(["a", "b"], []), "+2 / −0 communes");
+  const line = versionSummary({ added: ["06088"], removed: [], population: 45000,
+                                population_before: 38000, size_class: 2, size_class_before: 1 });
+  assert.equal(line, `+1 / −0 commune · 38${S}000 → 45${S}000 habitants · taille 1 → 2`);
+});
+
+test("dates are shown in Paris time", () => {
+  assert.equal(formatDateTime("2025-03-12T13:05:00Z"), "12/03/2025 à 14:05");
+});
+
+test("overlap lines name the other CPTS, its stage, the communes and the people", () => {
+  const [line] = overlapLines([{ name: "CPTS Nice Est", status: "lettre_intention",
+    communes: ["06088"], population: 340000, severity: "warning" }], { "06088": "Nice" });
+  assert.equal(line, `CPTS Nice Est (lettre d'intention) : 1\u00a0commune — Nice (06088) — 340${S}000\u00a0habitants`);
+});

@@ -1,0 +1,143 @@
+"""Bulk import of 1,000 CPTS of ~35 contiguous communes on the whole of France (issue target:
+under 10 s), against the database of `DATABASE_URL` (default: `cpts` on the private cluster).
+
+The file is built from the loaded communes and their adjacency, the same on every run over the
+same data: 1,000 seeds spread evenly over the units in code order, each grown breadth-first
+(neighbours in code order) to 25–45 units. France has ~34,900 units, fewer than 1,000 × 35, so
+neighbouring groups overlap, as competing drafts do. Each import runs in a transaction that is
+rolled back at the end: the figures include every write (CPTS, versions with their dissolved
+outline, members, events, audit) but the database is left as it was (a CPTS is never deleted).
+
+Baseline: the same CPTS created one per transaction through the use cases that
+`POST /api/cpts` calls (create, then read the CPTS back), without HTTP and authentication, so a
+lower bound of the per-request way.
+"""
+
+import csv
+import io
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from app.auth.audit import Actor
+from app.auth.policy import Role, User
+from app.db import Conn, connect
+from app.domain.imports import read_import
+from app.domain.perimeter import ReferenceGraph
+from app.repo import cpts as cpts_repo
+from app.repo.reference import read_graph
+from app.services import cpts as cpts_service
+from app.services import imports as import_service
+from app.services.cpts import Context
+from app.services.imports import ImportOptions
+from benchmarks import Figure, database_url
+
+CPTS_COUNT = 1_000
+TARGET_S = 10.0
+BASELINE_SAMPLE = 200  # CPTS created one by one for the baseline, extrapolated to 1,000
+ADMIN = User(id=0, email="benchmark", role=Role.ADMIN)
+
+
+def group_size(index: int) -> int:
+    """25 to 45 units, 35 on average."""
+    return 25 + (index * 7) % 21
+
+
+def contiguous_groups(graph: ReferenceGraph, count: int = CPTS_COUNT) -> list[list[str]]:
+    units = sorted(code for code, unit in graph.units.items()
+                   if unit.is_unit and unit.has_polygon and graph.neighbours.get(code))
+    if len(units) < count * 10:
+        raise RuntimeError("too few communes loaded: run `cpts geodata load --all` first")
+    step = len(units) / count
+    groups: list[list[str]] = []
+    for index in range(count):
+        seed = units[int(index * step)]
+        size = group_size(index)
+        group, seen, queue = [seed], {seed}, deque([seed])
+        while queue and len(group) < size:
+            for neighbour in sorted(graph.neighbours.get(queue.popleft(), ())):
+                if neighbour not in seen and graph.units[neighbour].is_unit:
+                    seen.add(neighbour)
+                    group.append(neighbour)
+                    queue.append(neighbour)
+                    if len(group) == size:
+                        break
+        groups.append(group)
+    return groups
+
+
+def import_file(groups: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(["cpts", "code_commune"])
+    for index, group in enumerate(groups, start=1):
+        writer.writerows([f"CPTS banc d'essai {index:04d}", code] for code in group)
+    return buffer.getvalue().encode()
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall_s: float
+    cpu_s: float  # of this process only: the rest of the wall time is PostgreSQL or waiting
+
+
+def timed_import(conn: Conn, data: bytes, graph: ReferenceGraph, *, dry_run: bool
+                 ) -> tuple[Timing, dict[str, object]]:
+    with conn.transaction(force_rollback=True):
+        ctx = Context(conn=conn, graph=graph, rules=cpts_repo.size_rules(conn), user=ADMIN,
+                      actor=Actor.command_line())
+        started, cpu = time.perf_counter(), time.process_time()
+        report = import_service.import_cpts(ctx, data, ImportOptions(dry_run=dry_run))
+        return Timing(time.perf_counter() - started, time.process_time() - cpu), report
+
+
+def one_by_one(conn: Conn, groups: list[list[str]], graph: ReferenceGraph) -> float:
+    """Seconds per CPTS, each in its own (rolled back) transaction, as one request each."""
+    started = time.perf_counter()
+    for index, group in enumerate(groups, start=1):
+        with conn.transaction(force_rollback=True):
+            ctx = Context(conn=conn, graph=graph, rules=cpts_repo.size_rules(conn), user=ADMIN,
+                          actor=Actor.command_line())
+            cpts_id = cpts_service.create(ctx, name=f"CPTS banc d'essai {index:04d}",
+                                          status="pre_projet", communes=group)
+            cpts_service.read(ctx, cpts_id)
+    return (time.perf_counter() - started) / len(groups)
+
+
+def run() -> list[Figure]:
+    with connect(database_url()) as conn:
+        graph = read_graph(conn)
+        conn.rollback()
+        groups = contiguous_groups(graph)
+        data = import_file(groups)
+        rows = sum(len(g) for g in groups)
+        started = time.perf_counter()
+        read_import(data)
+        parse_s = time.perf_counter() - started
+        timed_import(conn, data, graph, dry_run=True)  # warm the caches (matching data)
+        dry, _ = timed_import(conn, data, graph, dry_run=True)
+        real, report = timed_import(conn, data, graph, dry_run=False)
+        assert report["created"] == CPTS_COUNT, report["created"]
+        per_cpts_s = one_by_one(conn, groups[:BASELINE_SAMPLE], graph)
+    baseline_s = per_cpts_s * CPTS_COUNT
+    note = f"{CPTS_COUNT} CPTS, {rows} lignes, {len(data) // 1024} Kio"
+    return [
+        Figure("imports.national_1000_cpts", real.wall_s, "s", target=TARGET_S,
+               baseline_ratio=baseline_s / real.wall_s,
+               note=f"{note} ; dont {real.cpu_s:.1f} s de calcul Python ; base : une CPTS "
+                    f"par transaction (create + read), {BASELINE_SAMPLE} mesurées"),
+        Figure("imports.national_1000_cpts.dry_run", dry.wall_s, "s", target=TARGET_S,
+               note=f"même travail dans une transaction annulée ; {dry.cpu_s:.1f} s de calcul "
+                    "Python"),
+        Figure("imports.parse_csv", parse_s * 1000, "ms",
+               note="lecture du fichier seule (décodage, colonnes, lignes)"),
+        Figure("imports.baseline_one_by_one", baseline_s, "s",
+               note=f"{per_cpts_s * 1000:.1f} ms par CPTS × {CPTS_COUNT}, sans HTTP"),
+    ]
+
+
+if __name__ == "__main__":
+    from benchmarks.__main__ import format_figure
+
+    for figure in run():
+        print(format_figure(figure))
