@@ -20,7 +20,8 @@ endif
 TEST_DEPARTEMENTS ?= 06,12,13,15,42,69,75,92,93,94
 export TEST_DEPARTEMENTS
 
-.PHONY: help install db geodata run stop test lint typecheck pytest bench clean-cache
+.PHONY: help install db geodata run stop test lint typecheck pytest bench clean-cache assets \
+        browser jstest
 
 help:
 	@echo "make run    installe, démarre PostGIS, charge les communes et sert l'application (PORT=$(PORT))"
@@ -45,7 +46,28 @@ endif
 geodata: db
 	$(BIN)/cpts geodata load --all
 
-run: geodata
+# The map's front-end assets: Leaflet and its plugins from the npm registry at the versions
+# folium pins (checked against package-lock.json), copied into app/web/vendor/ (git-ignored).
+ASSETS_STAMP := app/web/vendor/.installed
+$(ASSETS_STAMP): package.json package-lock.json app/services/map_assets.py $(BIN)/.installed
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m app.services.map_assets install
+	@touch $@
+
+assets: $(ASSETS_STAMP)
+
+# Debian's Chromium for the browser tests (tests/browser/), installed with apt when missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; \
+	fi
+
+# The pure client logic of the map (undo/redo store, French formatting, sorting, colours).
+jstest:
+	node --test app/web/js/tests/
+
+run: geodata assets
 	$(BIN)/cpts serve --port $(PORT)
 
 stop:
@@ -57,16 +79,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install assets browser
 ifdef PRIVATE_CLUSTER
 	scripts/postgis.sh start
 endif
 	$(BIN)/pytest
 
 # pytest exits with 5 when no test ran: make treats it as the failure it is.
-test: lint typecheck pytest
+test: lint typecheck jstest pytest
 
-bench: geodata
+bench: geodata assets browser
 	$(BIN)/python -m benchmarks
 
 clean-cache:

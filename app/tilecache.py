@@ -108,6 +108,8 @@ class TileService:
         tile = self.cache.get(key)
         if tile is None:
             with self.pool.connection() as conn:
-                tile = repo.render(conn, layer, z, x, y)
+                tile = repo.seeded(conn, vintage.release_id, layer, z, x, y)
+                if tile is None:
+                    tile = repo.render(conn, layer, z, x, y)
             self.cache.put(key, tile)
         return tile

@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from app.auth.audit import Actor
 from app.auth.policy import Role, User
 from app.db import Conn, connect
-from app.domain.perimeter import OPEN_EDGE_M, STATUSES, ReferenceGraph
+from app.domain.perimeter import OPEN_EDGE_M, ReferenceGraph
 from app.repo import cpts as cpts_repo
 from app.repo.reference import read_graph
 from app.services import coverage as coverage_service
@@ -45,7 +45,7 @@ BIG_EPCI = 150_000  # cut into parts
 SMALL_EPCI = 40_000  # grouped by bassin de vie
 MIN_PIECE = 25_000  # smaller pieces of a bassin de vie join a neighbouring candidate
 HALVED_SHARE = 0.12  # mid-sized EPCI cut in two
-COVERAGE_MEAN, COVERAGE_SPREAD = 0.86, 0.08
+COVERAGE_MEAN, COVERAGE_SPREAD = 0.875, 0.08
 COVERAGE_RANGE = (0.55, 0.97)
 STAGE_WEIGHTS = {"aci_signe": 0.70, "projet_sante": 0.05, "lettre_intention": 0.18,
                  "pre_projet": 0.07}
@@ -261,7 +261,8 @@ def choose_uncovered(graph: ReferenceGraph, found: list[PlannedCpts], rng: rando
         by_region.setdefault(candidate.region, []).append(candidate)
     kept: list[PlannedCpts] = []
     left: list[PlannedCpts] = []
-    for region, group in sorted(by_region.items()):
+    for region in sorted(by_region):
+        group = by_region[region]
         rate = min(max(rng.gauss(COVERAGE_MEAN, COVERAGE_SPREAD), COVERAGE_RANGE[0]),
                    COVERAGE_RANGE[1])
         total = sum(_people(graph, c.units) for c in group)
@@ -371,6 +372,7 @@ def make_overlaps(graph: ReferenceGraph, kept: list[PlannedCpts], target: int,
     owner = {code: c for c in kept for code in c.units}
     by_key = {c.key: c for c in kept}
     claimed: set[str] = set()
+    pairs = 0
     severities = [s for s, _ in PAIR_SEVERITIES]
     weights = [w for _, w in PAIR_SEVERITIES]
     for claimant in rng.sample(kept, len(kept)):
@@ -395,7 +397,10 @@ def make_overlaps(graph: ReferenceGraph, kept: list[PlannedCpts], target: int,
         taken = [c for c in taken if c != _main_commune(graph, holder.units)]
         if not taken:
             continue
-        severity = rng.choices(severities, weights)[0]
+        # The first pairs show each severity once, even in a small scenario.
+        severity = (severities[pairs] if pairs < len(severities)
+                    else rng.choices(severities, weights)[0])
+        pairs += 1
         if severity == "information":
             claimant.status = holder.status = "pre_projet"
         elif severity == "conflict":
@@ -409,6 +414,18 @@ def make_overlaps(graph: ReferenceGraph, kept: list[PlannedCpts], target: int,
         claimant.units |= set(taken)
         claimed.update(taken)
     return claimed
+
+
+def keep_one_draft_private(graph: ReferenceGraph, kept: list[PlannedCpts],
+                           rng: random.Random) -> None:
+    """At least one small draft its carriers have not submitted, even in a small scenario."""
+    if any(c.status == "pre_projet" and not c.submitted for c in kept):
+        return
+    free = sorted((c for c in kept if not c.pinned),
+                  key=lambda c: (_people(graph, c.units), c.key))
+    if free:
+        chosen = rng.choice(free[:5])
+        chosen.status, chosen.submitted = "pre_projet", False
 
 
 def _day(rng: random.Random, start: date, end: date) -> date:
@@ -450,6 +467,7 @@ def plan(graph: ReferenceGraph, names: Names, *, seed: int = DEFAULT_SEED,
     draw_stages(kept, rng)
     claimed = make_overlaps(graph, kept, _scaled(OVERLAP_UNITS_PER_MILLION, population, 6),
                             reserved, rng)
+    keep_one_draft_private(graph, kept, rng)
     draw_history(graph, kept, rng)
     kept = [c for c in kept if c.units]
     _distinct_names(kept + left)
@@ -477,7 +495,7 @@ def _distinct_names(planned: list[PlannedCpts]) -> None:
             candidate.name = f"{candidate.name} ({count})"
 
 
-def _admin_context(conn: Conn, graph: ReferenceGraph) -> cpts_service.Context:
+def admin_context(conn: Conn, graph: ReferenceGraph) -> cpts_service.Context:
     admin = User(id=0, email="scenario@cpts.invalid", role=Role.ADMIN)
     return cpts_service.Context(conn=conn, graph=graph, rules=cpts_repo.size_rules(conn),
                                 user=admin, actor=Actor.command_line())
@@ -492,7 +510,7 @@ def already_written(conn: Conn) -> int:
 
 def write(conn: Conn, graph: ReferenceGraph, scenario: Plan) -> dict[str, int]:
     """Create every planned CPTS with `app.services.cpts`, in one transaction."""
-    ctx = _admin_context(conn, graph)
+    ctx = admin_context(conn, graph)
     reason = f"{MARKER} (graine {scenario.seed})"
     made = {"cpts": 0, "versions": 0, "scenarios": 0, "archived": 0}
     with conn.transaction():
@@ -530,7 +548,7 @@ def write(conn: Conn, graph: ReferenceGraph, scenario: Plan) -> dict[str, int]:
 
 def describe(conn: Conn, graph: ReferenceGraph) -> str:
     """What the database now holds: counts by stage, overlaps, zones and coverage rates."""
-    ctx = _admin_context(conn, graph)
+    ctx = admin_context(conn, graph)
     everything = coverage_service.compute(
         ctx, coverage_service.parse_query("national", None, None)).view
     signed = coverage_service.compute(

@@ -16,6 +16,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from app.db import Conn
+from app.repo import tiles
 from app.errors import ProblemError
 from geodata.build import LAYERS, Built, SourceSet
 from geodata.generalize import BANDS
@@ -174,6 +175,7 @@ def write_release(conn: Conn, built: Built, sources: SourceSet, scope: Scope,
              Jsonb(report | {"loaded": counts})),
         ).fetchone()
         assert release is not None
+        counts["tile_seed"] = tiles.seed(conn, int(release["id"]))
     report["loaded"] = counts
     return int(release["id"])
 

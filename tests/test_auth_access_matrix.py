@@ -229,6 +229,11 @@ def _simulate(world: World, actor: str, resource: str) -> Call:
                 {"json": {"cpts_id": cpts_id, "add": [COMMUNES["region_93"]]}})
 
 
+def _map_actions(world: World, actor: str, resource: str) -> Call:
+    cpts_id, _ = world.cpts(resource)
+    return Call("GET", f"/api/map/cpts/{cpts_id}/actions")
+
+
 def _import(world: World, actor: str, resource: str) -> Call:
     rows = f"cpts;code_commune\nMatrice import;{COMMUNES['region_93']}\n"
     return Call("POST", "/api/imports/cpts", {
@@ -345,9 +350,24 @@ CASES: dict[tuple[str, str], Case] = {
             "other_draft": row(401, 200, 404, 404, 403),
             "other": row(401, 200, 404, 403, 403),
         }, audit="cpts.restore"),
+    # coverage figures (CPTS named only when readable: the coverage tests check it)
+    ("GET", "/api/coverage"): Case(get("/api/coverage"), plain(signed_in(ALLOWED))),
     # bulk import (a dry run writes nothing)
     ("POST", "/api/imports/cpts"): Case(
         _import, plain(row(401, ALLOWED, ALLOWED, ALLOWED, 403)), writes_nothing=True),
+    # the map page, its static files and what it reads (the selection and units write nothing)
+    ("GET", "/"): Case(get("/"), plain(signed_in(200))),
+    ("GET", FRONTEND): Case(get("/static/js/main.js"), plain(signed_in(200))),
+    ("GET", "/api/map/perimeters"): Case(get("/api/map/perimeters"), plain(signed_in(200))),
+    ("GET", "/api/map/cpts/{cpts_id}/actions"): Case(_map_actions, READ_CPTS),
+    ("GET", "/api/map/groups/{kind}/{code}"):
+        Case(get("/api/map/groups/epci/240600551"), plain(signed_in(200))),
+    ("POST", "/api/map/selection"): Case(
+        post("/api/map/selection", json={"geometry": {"type": "Polygon", "coordinates": [
+            [[7.49, 43.77], [7.54, 43.77], [7.54, 43.82], [7.49, 43.82], [7.49, 43.77]]]}}),
+        plain(signed_in(200)), writes_nothing=True),
+    ("POST", "/api/map/units"): Case(post("/api/map/units", json={"codes": ["06083"]}),
+                                     plain(signed_in(200)), writes_nothing=True),
 }
 
 
@@ -442,15 +462,18 @@ def test_a_route_without_rule_is_refused_even_to_an_admin(
 def test_a_static_front_end_needs_a_rule_and_sends_visitors_to_the_login_page(
         database: str, settings: Settings, make_account: MakeAccount, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "index.html").write_text("<h1>La carte</h1>", encoding="utf-8")
+    (tmp_path / "carte.html").write_text("<h1>La carte</h1>", encoding="utf-8")
     app = create_app(settings)
-    app.frontend("/", directory=tmp_path)
+    app.frontend("/essai", directory=tmp_path, fallback=None)
     assert ("GET", FRONTEND) in app_routes(app)
     carrier = make_account("carrier")
+    monkeypatch.delitem(ROUTE_RULES, ("GET", FRONTEND), raising=False)
     with TestClient(app) as browser:
-        assert browser.get("/").json()["code"] == "no_access_rule"
+        assert browser.get("/essai/carte.html").json()["code"] == "no_access_rule"
         monkeypatch.setitem(ROUTE_RULES, ("GET", FRONTEND), SIGNED_IN)
-        visit = browser.get("/", headers={"Accept": "text/html"}, follow_redirects=False)
-        assert visit.status_code == 303 and visit.headers["location"] == "/login?next=/"
+        visit = browser.get("/essai/carte.html", headers={"Accept": "text/html"},
+                            follow_redirects=False)
+        assert visit.status_code == 303
+        assert visit.headers["location"] == "/login?next=/essai/carte.html"
         browser.headers["Authorization"] = f"Bearer {carrier.token}"
-        assert "La carte" in browser.get("/").text
+        assert "La carte" in browser.get("/essai/carte.html").text

@@ -173,7 +173,8 @@ def test_an_error_in_one_row_writes_nothing_and_every_error_has_its_line(
     unchanged()
 
 
-def test_reimport_updates_changed_cpts_and_leaves_the_others(agent: TestClient) -> None:
+def test_reimport_updates_changed_cpts_and_leaves_the_others(
+        agent: TestClient, agent_account: Account, conn: Conn) -> None:
     """An agency listing: CPTS past the draft stage, which the agency reads and corrects."""
     name_a, name_b = f"CPTS Vésubie {tag()}", f"CPTS Paillon {tag()}"
     first = post_import(agent, csv_of([(name_a, "06127"), (name_a, "06153"),
@@ -185,6 +186,17 @@ def test_reimport_updates_changed_cpts_and_leaves_the_others(agent: TestClient) 
     assert again.status_code == 200, again.text
     report = again.json()
     assert (report["created"], report["updated"], report["unchanged"]) == (0, 1, 1)
+    logged = conn.execute("SELECT summary FROM audit_log WHERE action = 'cpts.import' "
+                          "AND actor_id = %s ORDER BY id", (agent_account.id,)).fetchall()
+    assert [row["summary"] for row in logged] == [
+        "Import « cpts.csv » : 3 ligne(s), 2 CPTS créée(s), 0 modifiée(s), 0 inchangée(s).",
+        "Import « cpts.csv » : 4 ligne(s), 0 CPTS créée(s), 1 modifiée(s), 1 inchangée(s)."]
+    nothing = post_import(agent, csv_of([(name_a, "06127"), (name_a, "06153"),
+                                         (name_a, "06163")]))
+    assert nothing.json()["unchanged"] == 1
+    conn.rollback()
+    assert conn.execute("SELECT count(*) AS n FROM audit_log WHERE action = 'cpts.import' "
+                        "AND actor_id = %s", (agent_account.id,)).fetchone() == {"n": 2}
     updated = next(c for c in report["cpts"] if c["name"] == name_a)
     assert updated["action"] == "updated" and updated["version"] == 2
     versions = agent.get(f"/api/cpts/{updated['id']}/versions").json()

@@ -14,6 +14,7 @@ from app.domain.size_rules import rule_for
 from app.repo import cpts as repo
 from app.services import cpts as service
 from app.services import exports as export_service
+from app.services import html_export
 from app.services.cpts import Context
 from app.services.exports import MEDIA_TYPES, ExportFormat
 
@@ -347,18 +348,22 @@ def simulate(body: Simulation, ctx: CptsContext) -> dict[str, Any]:
 @router.get(
     "/cpts/{cpts_id}/export", response_class=Response,
     responses={200: {"description": "Le périmètre en fichier (pièce jointe)",
-                     "content": {media: {} for media in MEDIA_TYPES.values()}}},
+                     "content": {media: {} for media in
+                                 [*MEDIA_TYPES.values(), html_export.MEDIA_TYPE]}}},
 )
 def export_cpts(
     cpts_id: int,
     ctx: CptsContext,
-    file_format: Annotated[ExportFormat, Query(alias="format")] = "csv",
+    file_format: Annotated[ExportFormat | Literal["html"], Query(alias="format")] = "csv",
     communes: Annotated[bool, Query(description="GeoJSON : ajouter chaque commune au contour")]
     = True,
 ) -> Response:
     """Le périmètre en fichier : CSV (`;`, UTF-8 avec BOM, pour Excel), XLSX (communes et
     synthèse), GeoJSON (contour fusionné puis communes) ou GeoPackage (couches `perimetre` et
-    `communes`)."""
-    exported = export_service.export_cpts(ctx, cpts_id, file_format, with_communes=communes)
+    `communes`) ou carte HTML autonome (Leaflet inclus, s'ouvre sans réseau)."""
+    if file_format == "html":
+        exported = html_export.export_html(ctx, cpts_id)
+    else:
+        exported = export_service.export_cpts(ctx, cpts_id, file_format, with_communes=communes)
     return Response(exported.content, media_type=exported.media_type,
                     headers={"Content-Disposition": exported.content_disposition})

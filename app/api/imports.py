@@ -1,7 +1,10 @@
 """Bulk import route: `POST /api/imports/cpts`, a file of CPTS perimeters, all or nothing.
 
-The upload is read by `upload_body` before any database work: a declared size above the limit
-is refused before reading, and reading stops as soon as the limit is passed.
+The upload is read by `upload_body` before any database work, and after the access guard: a
+declared size (Content-Length) above the limit is refused before the body is read; a raw body
+without a declared size is read until it passes the limit. (A multipart body sent without a
+Content-Length is first spooled to a temporary file by the form parser, 1 MiB in memory at
+most, then refused at the limit.)
 """
 
 from dataclasses import dataclass

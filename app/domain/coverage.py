@@ -8,25 +8,39 @@ Conventions, stated once here and repeated in the API documentation:
 - which CPTS exist on a day, and which count at all, is decided by the caller
   (`counts_in_coverage`); which stages count as covered is the `statuses` argument;
 - a zone blanche is a connected component, through the adjacency table, of the uncovered units
-  of the scope; it is cut at the border of the scope. Its id is `zb-` followed by the lowest unit
-  code of the component: it stays the same as long as that unit stays uncovered and in the zone;
+  of the scope; it is cut at the border of the scope (`extends_outside_scope`). Its id is `zb-`
+  followed by the lowest unit code of the component: it stays the same as long as that unit
+  stays uncovered and in the zone;
 - a unit without polygon counts in every total; uncovered, it is a zone of its own (nothing is
-  known of its neighbours), never an enclave.
+  known of its neighbours), never an enclave;
+- an enclave ("confetti") is a zone bordered by exactly one CPTS, with no unit touching the sea,
+  a national border or anything uncovered beyond the scope (open edge <= OPEN_EDGE_M).
+
+The figures of the whole country must come back in a few tens of milliseconds: the units are
+indexed once per geodata release (`index_units`) and the counting is done on numpy arrays.
 """
 
 from collections import deque
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import combinations
+from itertools import chain, combinations, repeat
 
-from app.domain.perimeter import OPEN_EDGE_M, STATUSES, ReferenceGraph, Unit, overlap_severity
+import numpy as np
+import numpy.typing as npt
+
+from app.domain.perimeter import OPEN_EDGE_M, STATUSES, ReferenceGraph, overlap_severity
 from app.domain.size_rules import SizeRule, size_class_for
 from app.errors import ProblemError
 
 SCOPE_KINDS = ("national", "region", "departement", "epci")
 SEVERITY_RANK = {"information": 0, "warning": 1, "conflict": 2}
+STAGE_RANK = {status: rank for rank, status in enumerate(STATUSES)}
 WHITE_ZONE_PREFIX = "zb-"
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -68,19 +82,6 @@ def parse_statuses(text: str | None) -> tuple[str, ...]:
     return tuple(s for s in STATUSES if s in given)
 
 
-def scope_units(graph: ReferenceGraph, scope: Scope) -> tuple[str, ...]:
-    """The units of perimeters inside the scope, in code order; refused when there are none."""
-    units = graph.units.values()
-    if scope.kind == "national":
-        codes = [u.code for u in units if u.is_unit]
-    else:
-        codes = [u.code for u in units if u.is_unit and getattr(u, scope.kind) == scope.code]
-    if not codes:
-        raise ProblemError(404, "unknown_scope",
-                           f"Aucune commune chargée ne correspond à « {scope} ».")
-    return tuple(sorted(codes))
-
-
 def counts_in_coverage(status: str, submitted_on: date | None, day: date) -> bool:
     """Whether a (non-scenario, non-archived) perimeter counts on `day`.
 
@@ -93,23 +94,110 @@ def counts_in_coverage(status: str, submitted_on: date | None, day: date) -> boo
     return submitted_on is not None and submitted_on <= day
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
+class UnitIndex:
+    """The units of perimeters of one geodata release as arrays, in code order."""
+
+    codes: tuple[str, ...]
+    position: dict[str, int]
+    population: Ints
+    area_m2: Floats
+    has_polygon: Bools
+    open_edge: Bools
+    departement: Ints  # position in `departements`
+    departements: tuple[str, ...]
+    areas: dict[str, tuple[dict[str, int], Ints]]  # region, departement, epci: ids per unit
+    neighbours: tuple[tuple[int, ...], ...]  # positions, ascending
+    edge_from: Ints  # every adjacency, both ways
+    edge_to: Ints
+
+
+def index_units(graph: ReferenceGraph) -> UnitIndex:
+    """Arrays over the units of perimeters (computed once per release by the caller)."""
+    units = sorted((u for u in graph.units.values() if u.is_unit), key=lambda u: u.code)
+    codes = tuple(u.code for u in units)
+    position = {code: i for i, code in enumerate(codes)}
+    areas: dict[str, tuple[dict[str, int], Ints]] = {}
+    for kind in SCOPE_KINDS[1:]:
+        values = [getattr(u, kind) for u in units]
+        ids = {value: i for i, value in enumerate(sorted({v for v in values if v}))}
+        areas[kind] = (ids, np.array([ids.get(v, -1) if v else -1 for v in values],
+                                     dtype=np.int64))
+    neighbours = tuple(
+        tuple(sorted(position[n] for n in graph.neighbours.get(code, ()) if n in position))
+        for code in codes)
+    edge_from = np.array([i for i, around in enumerate(neighbours) for _ in around],
+                         dtype=np.int64)
+    edge_to = np.array([n for around in neighbours for n in around], dtype=np.int64)
+    departements, departement_ids = areas["departement"]
+    return UnitIndex(
+        codes=codes, position=position,
+        population=np.array([u.population for u in units], dtype=np.int64),
+        area_m2=np.array([u.area_m2 or 0.0 for u in units], dtype=np.float64),
+        has_polygon=np.array([u.has_polygon for u in units], dtype=np.bool_),
+        open_edge=np.array([(u.edge_m or 0.0) > OPEN_EDGE_M for u in units], dtype=np.bool_),
+        departement=departement_ids,
+        departements=tuple(sorted(departements, key=lambda code: departements[code])),
+        areas=areas, neighbours=neighbours, edge_from=edge_from, edge_to=edge_to)
+
+
+def scope_mask(index: UnitIndex, scope: Scope) -> Bools:
+    """Which units lie in the scope; refused when none does."""
+    if scope.kind == "national":
+        mask = np.ones(len(index.codes), dtype=np.bool_)
+    else:
+        ids, per_unit = index.areas[scope.kind]
+        found = ids.get(scope.code or "")
+        mask = (per_unit == found) if found is not None else np.zeros(len(index.codes),
+                                                                        dtype=np.bool_)
+    if not mask.any():
+        raise ProblemError(404, "unknown_scope",
+                           f"Aucune commune chargée ne correspond à « {scope} ».")
+    return mask
+
+
+def scope_units(index: UnitIndex, scope: Scope) -> tuple[str, ...]:
+    return tuple(index.codes[i] for i in np.flatnonzero(scope_mask(index, scope)))
+
+
+@dataclass(frozen=True, eq=False)
 class Perimeter:
-    """One CPTS as it stood on the day: its stage and its units (known to the graph)."""
+    """One CPTS as it stood on the day: its stage and its units (positions in the index)."""
 
     cpts_id: int
     name: str
     status: str
-    units: frozenset[str]
+    positions: Ints
     population: int
 
+    def codes(self, index: UnitIndex) -> tuple[str, ...]:
+        return tuple(index.codes[i] for i in self.positions)
 
-def perimeter(graph: ReferenceGraph, cpts_id: int, name: str, status: str,
-              codes: Iterable[str]) -> Perimeter:
-    """A perimeter from stored unit codes; codes absent from the loaded COG are left out."""
-    known = frozenset(c for c in codes if c in graph.units and graph.units[c].is_unit)
-    return Perimeter(cpts_id, name, status, known,
-                     sum(graph.units[c].population for c in known))
+
+def perimeters(index: UnitIndex, entries: Sequence[tuple[int, str, str, Sequence[str]]]
+               ) -> list[Perimeter]:
+    """Perimeters from `(cpts_id, name, status, unit codes)`; codes absent from the loaded COG
+    are left out, a code given twice counts once. Done for all at once: a national request
+    reads about 35,000 codes."""
+    lengths = [len(codes) for _, _, _, codes in entries]
+    owners = np.repeat(np.arange(len(entries), dtype=np.int64), lengths)
+    flat = list(chain.from_iterable(codes for _, _, _, codes in entries))
+    found = np.fromiter(map(index.position.get, flat, repeat(-1, len(flat))), dtype=np.int64,
+                        count=len(flat))
+    known = found >= 0
+    key = np.unique(owners[known] * len(index.codes) + found[known])
+    owner, unit = np.divmod(key, len(index.codes))
+    bounds = np.searchsorted(owner, np.arange(len(entries) + 1))
+    people = np.bincount(owner, weights=index.population[unit].astype(np.float64),
+                         minlength=len(entries))
+    return [Perimeter(cpts_id, name, status, unit[bounds[i]:bounds[i + 1]], int(people[i]))
+            for i, (cpts_id, name, status, _) in enumerate(entries)]
+
+
+def perimeter(index: UnitIndex, cpts_id: int, name: str, status: str,
+              codes: Sequence[str]) -> Perimeter:
+    """One perimeter (see `perimeters`)."""
+    return perimeters(index, [(cpts_id, name, status, codes)])[0]
 
 
 @dataclass(frozen=True)
@@ -129,24 +217,24 @@ class Tally:
 
     @property
     def coverage_rate(self) -> float:
-        return _rate(self.population_covered, self.population_total)
+        return rate(self.population_covered, self.population_total)
 
     @property
     def communes_coverage_rate(self) -> float:
-        return _rate(self.communes_covered, self.communes_total)
+        return rate(self.communes_covered, self.communes_total)
 
 
-def _rate(part: int, whole: int) -> float:
+def rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
 @dataclass(frozen=True)
 class StageTally:
-    """What the CPTS at one stage cover in the scope.
+    """What the CPTS at one stage hold in the scope.
 
     `population`/`communes`: units held by at least one CPTS at this stage (a unit held at two
     stages counts in both). `*_most_advanced`: units whose most advanced holder is at this stage
-    (these add up to the units held at any stage).
+    (these add up to the units held at any stage). `counted`: the stage counts as covered.
     """
 
     status: str
@@ -220,171 +308,220 @@ class Coverage:
     overlap_pairs: tuple[PairOverlap, ...]
 
 
-def compute_coverage(graph: ReferenceGraph, perimeters: Sequence[Perimeter],
-                     scope_codes: Sequence[str], statuses: Collection[str],
-                     rule: SizeRule) -> Coverage:
-    """Every figure of the coverage of `scope_codes` by `perimeters` at `statuses`."""
-    units = graph.units
-    counted = [p.status in statuses for p in perimeters]
-    holders: dict[str, list[int]] = {}
-    for index, held in enumerate(perimeters):
-        for code in held.units:
-            holders.setdefault(code, []).append(index)
+@dataclass(frozen=True)
+class _Members:
+    """Who holds what: one row per (unit, perimeter), with the perimeter's stage."""
 
-    stage_rank = {status: rank for rank, status in enumerate(STATUSES)}
-    stage_cpts: list[set[int]] = [set() for _ in STATUSES]
-    stage_figures = [[0, 0, 0, 0] for _ in STATUSES]  # population, communes, most advanced x2
-    departements: dict[str, list[int]] = {}
-    in_scope_cpts: set[int] = set()
-    overlaps: list[UnitOverlap] = []
-    pairs: dict[tuple[int, int], list[str]] = {}
-    uncovered: set[str] = set()
-    total = [0, 0, 0, 0]
-    for code in scope_codes:
-        unit = units[code]
-        people = unit.population
-        figures = departements.get(unit.departement)
-        if figures is None:
-            figures = departements[unit.departement] = [0, 0, 0, 0]
-        figures[0] += people
-        figures[2] += 1
-        held_by = holders.get(code)
-        if not held_by:
-            uncovered.add(code)
-            continue
-        ranks = {stage_rank[perimeters[i].status] for i in held_by}
-        for rank in ranks:
-            stage_figures[rank][0] += people
-            stage_figures[rank][1] += 1
-        top = stage_figures[max(ranks)]
-        top[2] += people
-        top[3] += 1
-        for i in held_by:
-            stage_cpts[stage_rank[perimeters[i].status]].add(i)
-        covering = [i for i in held_by if counted[i]]
-        if not covering:
-            uncovered.add(code)
-            continue
-        in_scope_cpts.update(covering)
-        figures[1] += people
-        figures[3] += 1
-        if len(covering) > 1:
-            overlaps.append(_unit_overlap(code, people, covering, perimeters, pairs))
-    for figures in departements.values():
-        for position in range(4):
-            total[position] += figures[position]
+    units: Ints
+    perimeters: Ints
+    stages: Ints
+    counted: Bools  # per perimeter
 
-    zones = _white_zones(graph, uncovered, holders, counted, perimeters, rule)
-    zones_per_departement: dict[str, int] = {}
-    for zone in zones:
-        for code in zone.departements:
-            zones_per_departement[code] = zones_per_departement.get(code, 0) + 1
+
+def _members(perimeters: Sequence[Perimeter], statuses: Collection[str]) -> _Members:
+    lengths = [len(p.positions) for p in perimeters]
+    units = (np.concatenate([p.positions for p in perimeters]) if perimeters
+             else np.zeros(0, dtype=np.int64))
+    owners = np.repeat(np.arange(len(perimeters), dtype=np.int64), lengths)
+    stage = np.array([STAGE_RANK[p.status] for p in perimeters], dtype=np.int64)
+    counted = np.array([p.status in statuses for p in perimeters], dtype=np.bool_)
+    return _Members(units, owners, stage[owners] if len(owners) else owners, counted)
+
+
+def compute_coverage(index: UnitIndex, perimeters: Sequence[Perimeter], scope: Scope,
+                     statuses: Collection[str], rule: SizeRule) -> Coverage:
+    """Every figure of the coverage of `scope` by `perimeters` at `statuses`."""
+    size = len(index.codes)
+    mask = scope_mask(index, scope)
+    held = _members(perimeters, statuses)
+    counted_rows = held.counted[held.perimeters] if len(held.perimeters) else np.zeros(
+        0, dtype=np.bool_)
+    holders = np.bincount(held.units[counted_rows], minlength=size)
+    covered = (holders > 0) & mask
+    population = index.population
+    tally = Tally(int(population[mask].sum()), int(population[covered].sum()),
+                  int(mask.sum()), int(covered.sum()))
+
+    inside = mask[held.units]
+    scoped_units, scoped_owners = held.units[inside], held.perimeters[inside]
+    scoped_stages = held.stages[inside]
+    most_advanced = np.full(size, -1, dtype=np.int64)
+    np.maximum.at(most_advanced, scoped_units, scoped_stages)
+    by_stage = []
+    for rank, status in enumerate(STATUSES):
+        at_stage = scoped_stages == rank
+        stage_units = np.zeros(size, dtype=np.bool_)
+        stage_units[scoped_units[at_stage]] = True
+        top = most_advanced == rank
+        by_stage.append(StageTally(
+            status, status in statuses, int(np.unique(scoped_owners[at_stage]).size),
+            int(population[stage_units].sum()), int(stage_units.sum()),
+            int(population[top].sum()), int(top.sum())))
+    in_scope_cpts = np.unique(scoped_owners[held.counted[scoped_owners]])
+
+    zones = _white_zones(index, mask & ~covered, holders, held, counted_rows, perimeters,
+                         rule)
+    overlaps = _overlaps(index, mask & (holders > 1), held, counted_rows, perimeters)
     return Coverage(
         statuses=tuple(s for s in STATUSES if s in statuses),
         size_rule=rule.id,
-        tally=Tally(total[0], total[1], total[2], total[3]),
+        tally=tally,
         cpts=tuple(sorted(perimeters[i].cpts_id for i in in_scope_cpts)),
-        by_stage=tuple(
-            StageTally(status, status in statuses, len(stage_cpts[rank]),
-                       *stage_figures[rank])
-            for rank, status in enumerate(STATUSES)),
-        by_departement=tuple(
-            DepartementTally(code, Tally(*figures), zones_per_departement.get(code, 0))
-            for code, figures in sorted(departements.items())),
+        by_stage=tuple(by_stage),
+        by_departement=_by_departement(index, mask, covered, zones),
         white_zones=tuple(zones),
-        overlaps=tuple(overlaps),
-        overlap_pairs=tuple(_pair_overlaps(pairs, perimeters, units)),
+        overlaps=overlaps,
+        overlap_pairs=tuple(_pairs(overlaps, perimeters, index)),
     )
 
 
-def _unit_overlap(code: str, people: int, covering: list[int], perimeters: Sequence[Perimeter],
-                  pairs: dict[tuple[int, int], list[str]]) -> UnitOverlap:
-    severity = "information"
-    ordered = sorted(covering, key=lambda i: perimeters[i].cpts_id)
-    for first, second in combinations(ordered, 2):
-        pairs.setdefault((first, second), []).append(code)
-        found = overlap_severity(perimeters[first].status, perimeters[second].status)
-        if SEVERITY_RANK[found] > SEVERITY_RANK[severity]:
-            severity = found
-    return UnitOverlap(code, people, tuple(perimeters[i].cpts_id for i in ordered), severity)
+def _by_departement(index: UnitIndex, mask: Bools, covered: Bools,
+                    zones: list[WhiteZone]) -> tuple[DepartementTally, ...]:
+    count = len(index.departements)
+    departement = index.departement
+    weights = index.population.astype(np.float64)
+    total = np.bincount(departement[mask], weights=weights[mask], minlength=count)
+    people = np.bincount(departement[covered], weights=weights[covered], minlength=count)
+    units = np.bincount(departement[mask], minlength=count)
+    held = np.bincount(departement[covered], minlength=count)
+    zones_in: dict[str, int] = {}
+    for zone in zones:
+        for code in zone.departements:
+            zones_in[code] = zones_in.get(code, 0) + 1
+    return tuple(
+        DepartementTally(code, Tally(int(total[i]), int(people[i]), int(units[i]),
+                                     int(held[i])), zones_in.get(code, 0))
+        for i, code in enumerate(index.departements) if units[i])
 
 
-def _pair_overlaps(pairs: dict[tuple[int, int], list[str]], perimeters: Sequence[Perimeter],
-                   units: Mapping[str, Unit]) -> list[PairOverlap]:
+def _overlaps(index: UnitIndex, shared: Bools, held: _Members, counted_rows: Bools,
+              perimeters: Sequence[Perimeter]) -> tuple[UnitOverlap, ...]:
+    rows = np.flatnonzero(shared[held.units] & counted_rows)
+    by_unit: dict[int, list[int]] = {}
+    for unit, owner in zip(held.units[rows].tolist(), held.perimeters[rows].tolist(),
+                           strict=True):
+        by_unit.setdefault(unit, []).append(owner)
     found = []
-    for (first, second), codes in pairs.items():
-        a, b = perimeters[first], perimeters[second]
-        found.append(PairOverlap(
-            (a.cpts_id, b.cpts_id), tuple(sorted(codes)),
-            sum(units[c].population for c in codes),
-            overlap_severity(a.status, b.status)))
+    for unit in sorted(by_unit):
+        owners = sorted(by_unit[unit], key=lambda i: perimeters[i].cpts_id)
+        severity = max((overlap_severity(perimeters[a].status, perimeters[b].status)
+                        for a, b in combinations(owners, 2)), key=SEVERITY_RANK.__getitem__)
+        found.append(UnitOverlap(index.codes[unit], int(index.population[unit]),
+                                 tuple(perimeters[i].cpts_id for i in owners), severity))
+    return tuple(found)
+
+
+def _pairs(overlaps: Iterable[UnitOverlap], perimeters: Sequence[Perimeter],
+           index: UnitIndex) -> list[PairOverlap]:
+    status = {p.cpts_id: p.status for p in perimeters}
+    shared: dict[tuple[int, int], list[UnitOverlap]] = {}
+    for overlap in overlaps:
+        for pair in combinations(overlap.cpts_ids, 2):
+            shared.setdefault(pair, []).append(overlap)
+    found = [
+        PairOverlap(pair, tuple(o.commune for o in units), sum(o.population for o in units),
+                    overlap_severity(status[pair[0]], status[pair[1]]))
+        for pair, units in shared.items()]
     found.sort(key=lambda p: (-SEVERITY_RANK[p.severity], -p.population, p.cpts_ids))
     return found
 
 
-def _components(uncovered: set[str], graph: ReferenceGraph) -> list[list[str]]:
-    remaining = set(uncovered)
-    components = []
-    neighbours = graph.neighbours
-    empty: frozenset[str] = frozenset()
-    for start in sorted(uncovered):
-        if start not in remaining:
+def _components(index: UnitIndex, uncovered: Bools) -> tuple[Ints, int]:
+    """A zone number for every uncovered unit (-1 elsewhere), zones numbered in the order of
+    their lowest unit code."""
+    label = [-1] * len(index.codes)
+    open_units = uncovered.tolist()
+    neighbours = index.neighbours
+    count = 0
+    for start in np.flatnonzero(uncovered).tolist():
+        if label[start] != -1:
             continue
-        remaining.discard(start)
-        component = [start]
+        label[start] = count
         queue = deque([start])
         while queue:
-            for neighbour in neighbours.get(queue.popleft(), empty):
-                if neighbour in remaining:
-                    remaining.discard(neighbour)
-                    component.append(neighbour)
-                    queue.append(neighbour)
-        components.append(component)
-    return components
+            for other in neighbours[queue.popleft()]:
+                if open_units[other] and label[other] == -1:
+                    label[other] = count
+                    queue.append(other)
+        count += 1
+    return np.array(label, dtype=np.int64), count
 
 
-def _white_zones(graph: ReferenceGraph, uncovered: set[str],
-                 holders: dict[str, list[int]], counted: list[bool],
-                 perimeters: Sequence[Perimeter], rule: SizeRule) -> list[WhiteZone]:
-    units = graph.units
-    empty: frozenset[str] = frozenset()
+def _white_zones(index: UnitIndex, uncovered: Bools, holders: Ints, held: _Members,
+                 counted_rows: Bools, perimeters: Sequence[Perimeter], rule: SizeRule
+                 ) -> list[WhiteZone]:
+    labels, count = _components(index, uncovered)
+    if not count:
+        return []
+    members = np.flatnonzero(uncovered)
+    zone_of = labels[members]
+    population = np.bincount(zone_of, weights=index.population[members].astype(np.float64),
+                             minlength=count)
+    area = np.bincount(zone_of, weights=index.area_m2[members], minlength=count)
+    undrawn = np.bincount(zone_of, weights=(~index.has_polygon[members]).astype(np.float64),
+                          minlength=count)
+    open_edge = np.bincount(zone_of, weights=index.open_edge[members].astype(np.float64),
+                            minlength=count)
+    order = np.lexsort((members, zone_of))
+    groups = np.split(members[order], np.cumsum(np.bincount(zone_of, minlength=count))[:-1])
+    departements: list[set[str]] = [set() for _ in range(count)]
+    for zone, departement in set(zip(zone_of.tolist(), index.departement[members].tolist(),
+                                     strict=True)):
+        departements[zone].add(index.departements[departement])
+
+    # Edges leaving a zone: to a unit some counted CPTS holds, or to an uncovered unit beyond
+    # the scope (the zone goes on outside).
+    leaving = (labels[index.edge_from] >= 0) & (labels[index.edge_to] < 0)
+    edge_zone, edge_to = labels[index.edge_from[leaving]], index.edge_to[leaving]
+    held_beyond = holders[edge_to] > 0
+    outside = np.zeros(count, dtype=np.bool_)
+    outside[edge_zone[~held_beyond]] = True
+    touching = np.zeros(len(index.codes), dtype=np.bool_)
+    touching[edge_to[held_beyond]] = True
+    rows = np.flatnonzero(touching[held.units] & counted_rows)
+    owners_of: dict[int, list[int]] = {}
+    for unit, owner in zip(held.units[rows].tolist(), held.perimeters[rows].tolist(),
+                           strict=True):
+        owners_of.setdefault(unit, []).append(owner)
+    border: list[dict[int, set[int]]] = [{} for _ in range(count)]
+    for zone, unit in set(zip(edge_zone[held_beyond].tolist(), edge_to[held_beyond].tolist(),
+                              strict=True)):
+        for owner in owners_of[unit]:
+            border[zone].setdefault(owner, set()).add(unit)
+    elsewhere: list[set[int]] = [set() for _ in range(count)]
+    inside_rows = np.flatnonzero(labels[held.units] >= 0)
+    for unit, owner in zip(held.units[inside_rows].tolist(),
+                           held.perimeters[inside_rows].tolist(), strict=True):
+        elsewhere[int(labels[unit])].add(perimeters[owner].cpts_id)
+
+    codes_of = index.codes
+    undrawn_units = {codes_of[i] for i in members[~index.has_polygon[members]].tolist()}
     zones = []
-    for component in _components(uncovered, graph):
-        members = set(component)
-        border: dict[int, set[str]] = {}
-        outside = False
-        for code in component:
-            for neighbour in graph.neighbours.get(code, empty):
-                if neighbour in members:
-                    continue
-                covering = [i for i in holders.get(neighbour, ()) if counted[i]]
-                if not covering:
-                    outside = True  # an uncovered neighbour beyond the scope's border
-                for i in covering:
-                    border.setdefault(i, set()).add(neighbour)
-        codes = tuple(sorted(component))
-        people = sum(units[c].population for c in codes)
-        drawn = all(units[c].has_polygon for c in codes)
-        open_edge = any((units[c].edge_m or 0.0) > OPEN_EDGE_M for c in codes)
-        adjacent = sorted(
-            (Absorption(
-                cpts_id=perimeters[i].cpts_id, population=perimeters[i].population,
-                size_class=size_class_for(perimeters[i].population, rule),
-                population_with_zone=perimeters[i].population + people,
-                size_class_with_zone=size_class_for(perimeters[i].population + people, rule),
-                border_units=len(touching))
-             for i, touching in border.items()),
-            key=lambda a: a.cpts_id)
-        elsewhere = sorted({perimeters[i].cpts_id for c in codes for i in holders.get(c, ())})
+    for zone, group in enumerate(groups):
+        people = int(population[zone])
+        codes = tuple([codes_of[i] for i in group.tolist()])
+        adjacent = tuple(sorted(
+            (_absorption(perimeters[owner], people, len(units), rule)
+             for owner, units in border[zone].items()), key=lambda a: a.cpts_id))
         zones.append(WhiteZone(
             id=WHITE_ZONE_PREFIX + codes[0], communes=codes, population=people,
-            area_km2=round(sum(units[c].area_m2 or 0.0 for c in codes) / 1e6, 3),
-            departements=tuple(sorted({units[c].departement for c in codes})),
-            adjacent=tuple(adjacent),
-            enclave=len(adjacent) == 1 and drawn and not open_edge and not outside,
-            extends_outside_scope=outside,
-            without_polygon=tuple(c for c in codes if not units[c].has_polygon),
-            held_at_other_stages=tuple(elsewhere),
-        ))
+            area_km2=round(float(area[zone]) / 1e6, 3),
+            departements=tuple(sorted(departements[zone])), adjacent=adjacent,
+            enclave=(len(adjacent) == 1 and not undrawn[zone] and not open_edge[zone]
+                     and not outside[zone]),
+            extends_outside_scope=bool(outside[zone]),
+            without_polygon=tuple(c for c in codes if c in undrawn_units) if undrawn[zone]
+            else (),
+            held_at_other_stages=tuple(sorted(elsewhere[zone]))))
     zones.sort(key=lambda z: (-z.population, z.id))
     return zones
+
+
+def _absorption(held: Perimeter, people: int, border_units: int, rule: SizeRule
+                ) -> Absorption:
+    return Absorption(
+        cpts_id=held.cpts_id, population=held.population,
+        size_class=size_class_for(held.population, rule),
+        population_with_zone=held.population + people,
+        size_class_with_zone=size_class_for(held.population + people, rule),
+        border_units=border_units)

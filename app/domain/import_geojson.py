@@ -3,22 +3,24 @@ coordinates, or a `crs` member naming another EPSG system, which is then reproje
 the share of each commune's area inside a polygon into rows. Pure functions: the shares
 themselves are measured in PostGIS (`app.repo.imports.area_shares`)."""
 
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import shapely
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from app.domain.imports import (
+    CPTS_HEADERS,
     Issue,
     ParsedFile,
     SourcePolygon,
     SourceRow,
-    feature_geometry,
-    feature_name,
-    parse_json,
+    decode_text,
+    header_key,
 )
 from app.errors import ProblemError
 
@@ -48,6 +50,37 @@ def _where(reason: str) -> str:
         return ""
     x, y = (float(value) for value in found.groups())
     return f" près de ({x:.5f}, {y:.5f})"
+
+
+def parse_json(data: bytes) -> Any:
+    text, _ = decode_text(data)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProblemError(422, "invalid_json", f"JSON illisible ligne {exc.lineno}, colonne "
+                                                f"{exc.colno} : {exc.msg}.") from None
+
+
+def feature_name(properties: object) -> str | None:
+    """The CPTS name among a feature's properties (same spellings as table headers)."""
+    if not isinstance(properties, dict):
+        return None
+    by_key = {header_key(key): value for key, value in properties.items()}
+    for name in CPTS_HEADERS:
+        value = by_key.get(name)
+        if value is not None and str(value).strip():
+            return str(value)
+    return None
+
+
+def feature_geometry(raw: object) -> BaseGeometry:
+    """A GeoJSON geometry as Shapely (2D); ValueError when it is malformed."""
+    if not isinstance(raw, dict):
+        raise ValueError("geometry is not an object")
+    try:
+        return shapely.force_2d(shape(raw))
+    except (KeyError, TypeError, IndexError, AttributeError, shapely.errors.GEOSException) as exc:
+        raise ValueError(str(exc)) from None
 
 
 def validity_problem(geometry: BaseGeometry) -> str | None:

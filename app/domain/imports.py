@@ -8,15 +8,12 @@ so that the report lists every one of them.
 
 import csv
 import io
-import json
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import shapely
-from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from app.domain.communes import COMMUNE_CODE, search_form
@@ -358,38 +355,8 @@ def read_import(data: bytes, *, sheet: str | None = None) -> ParsedFile:
     if kind == "xlsx":
         return read_xlsx(data, sheet=sheet)
     if kind == "geojson":
+        # imported here: app.domain.import_geojson builds on this module's rows and issues
         from app.domain.import_geojson import read_geojson
 
         return read_geojson(data)
     return read_csv(data)
-
-
-def parse_json(data: bytes) -> Any:
-    text, _ = decode_text(data)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProblemError(422, "invalid_json", f"JSON illisible ligne {exc.lineno}, colonne "
-                                                f"{exc.colno} : {exc.msg}.") from None
-
-
-def feature_name(properties: object) -> str | None:
-    """The CPTS name among a feature's properties (same spellings as table headers)."""
-    if not isinstance(properties, dict):
-        return None
-    by_key = {header_key(key): value for key, value in properties.items()}
-    for name in CPTS_HEADERS:
-        value = by_key.get(name)
-        if value is not None and str(value).strip():
-            return str(value)
-    return None
-
-
-def feature_geometry(raw: object) -> BaseGeometry:
-    """A GeoJSON geometry as Shapely (2D); ValueError when it is malformed."""
-    if not isinstance(raw, dict):
-        raise ValueError("geometry is not an object")
-    try:
-        return shapely.force_2d(shape(raw))
-    except (KeyError, TypeError, IndexError, AttributeError, shapely.errors.GEOSException) as exc:
-        raise ValueError(str(exc)) from None

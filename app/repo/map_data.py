@@ -9,11 +9,11 @@ from app.db import Conn
 
 GroupKind = Literal["epci", "bassin_de_vie"]
 
-_BBOX = """CASE WHEN ST_Extent(c.geom) IS NULL THEN NULL ELSE ARRAY[
+_BBOX = sql.SQL("""CASE WHEN ST_Extent(c.geom) IS NULL THEN NULL ELSE ARRAY[
     round(ST_XMin(ST_Extent(c.geom))::numeric, 6)::float8,
     round(ST_YMin(ST_Extent(c.geom))::numeric, 6)::float8,
     round(ST_XMax(ST_Extent(c.geom))::numeric, 6)::float8,
-    round(ST_YMax(ST_Extent(c.geom))::numeric, 6)::float8] END"""
+    round(ST_YMax(ST_Extent(c.geom))::numeric, 6)::float8] END""")
 
 
 def members_of(conn: Conn, cpts_ids: list[int]) -> dict[int, list[str]]:
@@ -33,10 +33,9 @@ def group(conn: Conn, kind: GroupKind, code: str) -> dict[str, Any] | None:
         return None
     units = conn.execute(
         sql.SQL("""SELECT coalesce(array_agg(c.code ORDER BY c.code), '{{}}') AS codes,
-                          coalesce(sum(c.population), 0)::int AS population,
-                          """ + _BBOX + """ AS bbox
-                   FROM commune c WHERE c.{} = %s AND c.is_unit""").format(
-            sql.Identifier(kind)), (code,)).fetchone()
+                          coalesce(sum(c.population), 0)::int AS population, {bbox} AS bbox
+                   FROM commune c WHERE c.{column} = %s AND c.is_unit""").format(
+            bbox=_BBOX, column=sql.Identifier(kind)), (code,)).fetchone()
     assert units is not None
     return {"kind": kind, "code": row["code"], "nom": row["nom"],
             "communes": list(units["codes"]), "population": units["population"],
@@ -67,8 +66,8 @@ def describe_units(conn: Conn, codes: list[str]) -> dict[str, Any]:
                   c.population, c.population_year
            FROM commune c WHERE c.code = ANY(%s) ORDER BY c.code""", (codes,)).fetchall()
     box = conn.execute(
-        "SELECT " + _BBOX + " AS bbox FROM commune c WHERE c.code = ANY(%s)",  # noqa: S608
-        (codes,)).fetchone()
+        sql.SQL("SELECT {bbox} AS bbox FROM commune c WHERE c.code = ANY(%s)").format(
+            bbox=_BBOX), (codes,)).fetchone()
     return {"units": rows, "bbox": None if box is None else box["bbox"]}
 
 

@@ -101,6 +101,64 @@ def render(conn: Conn, layer: Layer, z: int, x: int, y: int, *,
     return b"" if row is None or row["tile"] is None else bytes(row["tile"])
 
 
+# Commune tiles up to this zoom are rendered at load time (see `seed`) and read from tile_seed.
+SEED_MAX_ZOOM = 8
+
+
+def _tile_range(z: int, west: float, south: float, east: float, north: float
+                ) -> tuple[range, range]:
+    """Tiles x and y of zoom `z` covering a Web Mercator box."""
+    half = 20037508.342789244
+    size = 2 * half / (1 << z)
+    last = (1 << z) - 1
+
+    def clamp(value: float) -> int:
+        return max(0, min(last, int(value)))
+
+    return (range(clamp((west + half) // size), clamp((east + half) // size) + 1),
+            range(clamp((half - north) // size), clamp((half - south) // size) + 1))
+
+
+def seed(conn: Conn, release_id: int, layer: Layer = COMMUNES) -> int:
+    """Render and store the low-zoom tiles of a release (in the caller's transaction); returns
+    how many non-empty tiles were stored. Tiles are listed per département so that the empty
+    sea between mainland France and the DROM costs nothing."""
+    boxes = conn.execute(
+        """SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n
+           FROM (SELECT ST_Extent(geom_3857) AS b FROM commune WHERE is_unit
+                 GROUP BY departement) AS extents WHERE b IS NOT NULL""").fetchall()
+    tiles: set[tuple[int, int, int]] = set()
+    for z in range(layer.min_zoom, SEED_MAX_ZOOM + 1):
+        for box in boxes:
+            xs, ys = _tile_range(z, box["w"], box["s"], box["e"], box["n"])
+            tiles.update((z, x, y) for x in xs for y in ys)
+    stored = 0
+    for z, x, y in sorted(tiles):
+        data = render(conn, layer, z, x, y)
+        if data:
+            conn.execute(
+                "INSERT INTO tile_seed (release_id, layer, z, x, y, tile) "
+                "VALUES (%s, %s, %s, %s, %s, %s)", (release_id, layer.name, z, x, y, data))
+            stored += 1
+    conn.execute("DELETE FROM tile_seed WHERE release_id <> %s", (release_id,))
+    return stored
+
+
+def seeded(conn: Conn, release_id: int, layer: Layer, z: int, x: int, y: int) -> bytes | None:
+    """A tile rendered at load time; None when this tile is not seeded (drawn on request)."""
+    if layer is not COMMUNES or z > SEED_MAX_ZOOM or z < layer.min_zoom:
+        return None
+    row = conn.execute(
+        "SELECT tile FROM tile_seed WHERE release_id = %s AND layer = %s AND z = %s AND x = %s "
+        "AND y = %s", (release_id, layer.name, z, x, y)).fetchone()
+    if row is not None:
+        return bytes(row["tile"])
+    seeded_release = conn.execute(
+        "SELECT 1 FROM tile_seed WHERE release_id = %s LIMIT 1", (release_id,)).fetchone()
+    # A seeded release has every non-empty low-zoom tile: a missing one is empty.
+    return b"" if seeded_release is not None else None
+
+
 @dataclass(frozen=True)
 class Vintage:
     """The geodata release the tiles are drawn from; a reload gives a new one."""

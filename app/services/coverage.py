@@ -12,6 +12,8 @@ when the user may see it (`cpts_visibility`, at least its outline); otherwise on
 is given, with `id` and `name` null.
 """
 
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -23,14 +25,16 @@ from app.domain.coverage import (
     Perimeter,
     Scope,
     Tally,
+    UnitIndex,
     compute_coverage,
     counts_in_coverage,
+    index_units,
     parse_scope,
     parse_statuses,
-    perimeter,
-    scope_units,
+    perimeters,
+    rate,
 )
-from app.domain.perimeter import STATUS_LABELS
+from app.domain.perimeter import STATUS_LABELS, ReferenceGraph
 from app.repo import coverage as repo
 from app.repo import cpts as cpts_repo
 from app.services.cpts import Context
@@ -54,6 +58,25 @@ def parse_query(scope: str | None, statuses: str | None, at: date | None) -> Cov
     return CoverageQuery(parse_scope(scope), parse_statuses(statuses), at or date.today())
 
 
+_indexes: dict[int, tuple["weakref.ref[ReferenceGraph]", UnitIndex]] = {}
+_index_lock = threading.Lock()
+
+
+def unit_index(graph: ReferenceGraph) -> UnitIndex:
+    """The arrays of the graph's units, built once per graph (that is, per geodata release);
+    the index of a graph nobody holds any more is dropped at the next build."""
+    with _index_lock:
+        found = _indexes.get(id(graph))
+        if found is not None and found[0]() is graph:
+            return found[1]
+    index = index_units(graph)
+    with _index_lock:
+        for key in [key for key, (ref, _) in _indexes.items() if ref() is None]:
+            del _indexes[key]
+        _indexes[id(graph)] = (weakref.ref(graph), index)
+    return index
+
+
 @dataclass(frozen=True)
 class CoverageReport:
     """The computed coverage, the perimeters behind it and its JSON view."""
@@ -68,15 +91,14 @@ Namer = Callable[[int], dict[str, Any]]
 
 
 def compute(ctx: Context, query: CoverageQuery) -> CoverageReport:
-    graph = ctx.graph
-    codes = scope_units(graph, query.scope)
+    index = unit_index(ctx.graph)
     rows = repo.perimeters_at(ctx.conn, query.at)
-    perimeters = [
-        perimeter(graph, int(r["cpts_id"]), r["name"], r["status"], r["units"])
-        for r in rows if counts_in_coverage(r["status"], r["submitted_on"], query.at)]
+    held = perimeters(index, [
+        (int(r["cpts_id"]), r["name"], r["status"], r["units"])
+        for r in rows if counts_in_coverage(r["status"], r["submitted_on"], query.at)])
     rule = ctx.rule(query.at)
-    result = compute_coverage(graph, perimeters, codes, query.statuses, rule)
-    by_id = {p.cpts_id: p for p in perimeters}
+    result = compute_coverage(index, held, query.scope, query.statuses, rule)
+    by_id = {p.cpts_id: p for p in held}
     namer = _namer(ctx, {int(r["cpts_id"]): r for r in rows}, by_id)
     return CoverageReport(query, result, by_id, _view(ctx, query, result, namer, rule.id))
 
@@ -163,8 +185,7 @@ def _view(ctx: Context, query: CoverageQuery, result: Coverage, name: Namer,
             {"status": s.status, "label": STATUS_LABELS[s.status], "counted": s.counted,
              "cpts": s.cpts, "population_covered": s.population,
              "communes_covered": s.communes,
-             "coverage_rate": round(s.population / result.tally.population_total, 4)
-             if result.tally.population_total else 0.0,
+             "coverage_rate": rate(s.population, result.tally.population_total),
              "population_most_advanced": s.population_most_advanced,
              "communes_most_advanced": s.communes_most_advanced}
             for s in result.by_stage],

@@ -255,7 +255,7 @@ def import_cpts(ctx: Context, data: bytes, options: ImportOptions) -> dict[str, 
         if refused:
             raise rejection(refused, parsed.row_count)
         result = report(ctx, parsed, plan, outcomes, warnings, options, outside)
-        if not options.dry_run:
+        if not options.dry_run and result["created"] + result["updated"]:
             _audit(ctx, result, outcomes, options)
     return result
 

@@ -16,7 +16,7 @@ from string import Template
 from typing import Any
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 from folium.map import CustomPane
 from folium.plugins import Draw, VectorGridProtobuf
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,22 +44,23 @@ class MapSettings(BaseSettings):
 
 # --- folium classes with local assets ---------------------------------------------------------
 # jQuery, Bootstrap, Font Awesome and Awesome Markers (folium.Map's other defaults) are dropped:
-# the page has no markers, popups or Bootstrap widgets.
+# the page has no markers, popups or Bootstrap widgets. (folium declares these lists as plain
+# class attributes, hence the RUF012 exceptions.)
 
 class LocalMap(folium.Map):
-    default_js = [("leaflet", vendor_url("leaflet"))]
-    default_css = [("leaflet_css", vendor_url("leaflet_css"))]
+    default_js = [("leaflet", vendor_url("leaflet"))]  # noqa: RUF012
+    default_css = [("leaflet_css", vendor_url("leaflet_css"))]  # noqa: RUF012
 
 
 class LocalVectorGrid(VectorGridProtobuf):
-    default_js = [("vectorGrid", vendor_url("vectorGrid")),
+    default_js = [("vectorGrid", vendor_url("vectorGrid")),  # noqa: RUF012
                   ("vectorgrid_leaflet19", shim_url("vectorgrid_leaflet19"))]
 
 
 class LocalDraw(Draw):
-    default_js = [("leaflet_draw_js", vendor_url("leaflet_draw_js")),
+    default_js = [("leaflet_draw_js", vendor_url("leaflet_draw_js")),  # noqa: RUF012
                   ("leaflet_draw_fr", shim_url("leaflet_draw_fr"))]
-    default_css = [("leaflet_draw_css", vendor_url("leaflet_draw_css"))]
+    default_css = [("leaflet_draw_css", vendor_url("leaflet_draw_css"))]  # noqa: RUF012
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def compose_map(settings: MapSettings) -> MapParts:
             overlay=True, control=True, show=reference.show)
         layer.add_to(fmap)
         names["layers"][reference.tile_layer] = layer.get_name()
-    draw = LocalDraw(
+    draw = LocalDraw(  # type: ignore[no-untyped-call]
         position="topleft", show_geometry_on_click=False,
         draw_options={"polyline": False, "circle": False, "marker": False,
                       "circlemarker": False,
@@ -183,6 +184,7 @@ def render_page(user: User, *, csrf_token: str, can_create: bool,
     settings = settings or MapSettings()
     parts = compose_map(settings)
     figure = parts.root.get_root()
+    assert isinstance(figure, Figure)
     figure.header.add_child(Element('<meta charset="utf-8">'), name="charset", index=0)
     figure.header.add_child(Element("<title>Territoires des CPTS — carte</title>"),
                             name="title")

@@ -96,7 +96,7 @@ export class EditMode {
 
   // --- opening and closing -------------------------------------------------------------------
 
-  async open(id, { add = [] } = {}) {
+  async open(id, { add = [], zoom = true } = {}) {
     this.message("");
     let cpts;
     let actions;
@@ -121,7 +121,7 @@ export class EditMode {
     this.renderAll();
     if (add.length) this.simulate();
     else renderFigures(cpts, { seq: this.seq, names: this.names });
-    this.zoomTo(this.store.codes());
+    if (zoom) await this.zoomTo(this.store.codes());
   }
 
   startNew(name) {
@@ -352,7 +352,7 @@ export class EditMode {
   async afterSave(id, message) {
     $("#edit-reason").value = "";
     await this.onSaved();
-    await this.open(id);
+    await this.open(id, { zoom: false });
     this.message(message, "ok");
   }
 
@@ -387,13 +387,13 @@ export class EditMode {
   async discard(force = false) {
     if (!this.cpts) { this.close(); return; }
     if (!force && this.store.dirty && !window.confirm("Abandonner les modifications non enregistrées ?")) return;
-    await this.open(this.cpts.id);
+    await this.open(this.cpts.id, { zoom: false });
     this.message("Périmètre rechargé depuis la dernière version enregistrée.", "info");
   }
 
   async reload() {
     await this.onSaved();
-    if (this.cpts) await this.open(this.cpts.id);
+    if (this.cpts) await this.open(this.cpts.id, { zoom: false });
   }
 
   async refreshHistory() {

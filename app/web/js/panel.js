@@ -68,8 +68,11 @@ export function renderWarnings(result, names = {}) {
     if (warning.code === "overlap") continue;
     items.push(h("li", { class: warningLevel(warning, overlaps), "data-warning": warning.code }, warning.detail));
   }
+  const shown = items.slice(0, 6);
+  const more = items.slice(6);
   clear(box, items.length
-    ? [h("h4", {}, `Alertes (${items.length})`), h("ul", {}, items)]
+    ? [h("h4", {}, `Alertes (${items.length})`), h("ul", {}, shown),
+       more.length ? h("details", {}, h("summary", {}, `${more.length} autres alertes`), h("ul", {}, more)) : null]
     : h("p", { class: "notice ok" }, "Aucune alerte : un seul morceau, sans enclave ni chevauchement."));
 }
 

@@ -1,0 +1,126 @@
+"""The perimeter as a standalone HTML map (`GET /api/cpts/{id}/export?format=html`), built
+with folium: Leaflet's script and style sheet are inlined, the outline and the communes are
+embedded as GeoJSON, so the file opens from disk with no network, to attach to a health
+project or a contract annex. Whoever may export the CPTS may download it."""
+
+from datetime import date
+from html import escape
+from typing import Any
+
+import folium
+from branca.element import Element, Figure
+
+from app.repo import map_data as repo
+from app.services import cpts as cpts_service
+from app.services import exports
+from app.services.cpts import Context
+from app.services.exports import ExportFile
+from app.services.map_assets import inline_css, inline_js
+
+MEDIA_TYPE = "text/html; charset=utf-8"
+OUTLINE_STYLE = {"color": "#b3001b", "weight": 3, "fill": False}
+COMMUNE_STYLE = {"color": "#555555", "weight": 0.8, "fillColor": "#ffd23f",
+                 "fillOpacity": 0.45}
+
+
+class StandaloneMap(folium.Map):
+    """A folium map that links no asset: the page inlines Leaflet itself."""
+
+    default_js: list[tuple[str, str]] = []  # noqa: RUF012 (folium's plain class attribute)
+    default_css: list[tuple[str, str]] = []  # noqa: RUF012
+
+
+def _people(value: int) -> str:
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def _summary_html(view: dict[str, Any]) -> str:
+    status = exports.STATUS_LABELS.get(view["status"], view["status"])
+    warnings = "".join(f"<li>{escape(w['detail'])}</li>" for w in view["warnings"])
+    return f"""
+<div class="cpts-summary">
+  <h1>{escape(view["name"])}</h1>
+  <p>{escape(status)} · version {view["version"]} · carte exportée le
+     {date.today().strftime("%d/%m/%Y")}</p>
+  <p><strong>{_people(view["population"])} habitants</strong> (population municipale
+     {view["population_year"]}) · {view["units"]} communes · taille {view["size_class"]}
+     (règle {escape(view["size_rule"])}, {escape(view["size_rule_bound"])})</p>
+  {f"<ul>{warnings}</ul>" if warnings else ""}
+</div>"""
+
+
+_PAGE_STYLE = """
+html, body { margin: 0; height: 100%; font-family: system-ui, Arial, sans-serif; }
+.cpts-summary { position: absolute; z-index: 1000; top: 10px; right: 10px; max-width: 360px;
+  background: rgba(255,255,255,.95); padding: 8px 12px; border-radius: 6px;
+  box-shadow: 0 1px 6px rgba(0,0,0,.3); font-size: 14px; }
+.cpts-summary h1 { font-size: 17px; margin: 0 0 4px; }
+.cpts-summary p { margin: 4px 0; }
+.cpts-summary ul { margin: 4px 0; padding-left: 18px; font-size: 13px; }
+"""
+
+
+def render_html(view: dict[str, Any], shapes: dict[str, Any]) -> str:
+    """The standalone page of one CPTS view (as `app.services.cpts.read` gives it)."""
+    fmap = StandaloneMap(location=(46.6, 2.45), zoom_start=9, tiles=None, control_scale=True,
+                         prefer_canvas=True)
+    figure = fmap.get_root()
+    assert isinstance(figure, Figure)
+    figure.header.add_child(Element('<meta charset="utf-8">'), name="charset", index=0)
+    figure.header.add_child(Element(f"<title>{escape(view['name'])} — périmètre</title>"),
+                            name="title")
+    figure.header.add_child(Element(f"<style>{inline_css('leaflet_css')}</style>"),
+                            name="leaflet_css")
+    figure.header.add_child(Element(f"<script>{inline_js('leaflet')}</script>"),
+                            name="leaflet")
+    figure.header.add_child(Element(f"<style>{_PAGE_STYLE}</style>"), name="page_style")
+    features = [{"type": "Feature", "id": row["code"], "geometry": row["geometry"],
+                 "properties": {"code": row["code"], "nom": row["nom"],
+                                "population": row["population"]}}
+                for row in shapes["communes"]]
+    if features:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features}, name="Communes",
+            style_function=lambda _feature: COMMUNE_STYLE,
+            tooltip=folium.GeoJsonTooltip(fields=["nom", "code", "population"],
+                                          aliases=["Commune", "Code INSEE", "Population"]),
+        ).add_to(fmap)
+    if shapes["outline"]:
+        outline = folium.GeoJson(
+            {"type": "Feature", "geometry": shapes["outline"], "properties": {}},
+            name="Contour", style_function=lambda _feature: OUTLINE_STYLE)
+        outline.add_to(fmap)
+    bounds = _bounds(features)
+    if bounds:
+        fmap.fit_bounds(bounds)
+    figure.html.add_child(Element(_summary_html(view)), name="summary")
+    html = figure.render()
+    return html.replace("<html>", '<html lang="fr">', 1)
+
+
+def _bounds(features: list[dict[str, Any]]) -> list[list[float]] | None:
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(coordinates: Any) -> None:
+        if coordinates and isinstance(coordinates[0], (int, float)):
+            xs.append(float(coordinates[0]))
+            ys.append(float(coordinates[1]))
+        else:
+            for part in coordinates:
+                walk(part)
+
+    for feature in features:
+        if feature["geometry"]:
+            walk(feature["geometry"]["coordinates"])
+    if not xs:
+        return None
+    return [[min(ys), min(xs)], [max(ys), max(xs)]]
+
+
+def export_html(ctx: Context, cpts_id: int) -> ExportFile:
+    exports._readable(ctx, cpts_id)
+    view = cpts_service.read(ctx, cpts_id)
+    shapes = repo.export_shapes(ctx.conn, cpts_id, list(view["communes"]))
+    content = render_html(view, shapes).encode("utf-8")
+    return ExportFile(content, MEDIA_TYPE, exports.file_name(cpts_id, view["name"], "html"))

@@ -1,0 +1,183 @@
+"""Browser tests of the map page in a real headless Chromium (Debian's `chromium`, driven by
+Playwright for Python): a scratch database holding the Alpes-Maritimes and the real CPTS of
+the shared fixture, a real server (uvicorn in a thread) on a free local port, a user signed in
+through the real login page, and every request the page makes recorded."""
+
+import csv
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from app.auth import api_tokens
+from app.auth.audit import Actor
+from app.auth.policy import Role, User
+from app.auth.users import create_user
+from app.db import connect
+from app.dbadmin import database_name, drop_database, ensure_database, with_database
+from app.main import create_app
+from app.migrations import upgrade
+from app.repo import cpts as cpts_repo
+from app.repo.reference import read_graph
+from app.services import cpts as cpts_service
+from app.services.map_assets import missing_files
+from app.settings import PROJECT_ROOT, Settings
+from tests.conftest import test_database_url
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+FIXTURE = PROJECT_ROOT.parent / "shared" / "fixtures" / "alpes-maritimes" / "cpts_communes.csv"
+SCREENSHOTS = PROJECT_ROOT / "tests" / "output" / "screenshots"
+VIEWPORT = {"width": 1366, "height": 768}  # a laptop screen
+PASSWORD = "Carte-des-CPTS-2024"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def fixture_perimeters() -> dict[str, list[str]]:
+    """The CPTS of the shared Alpes-Maritimes fixture (Nice, split at IRIS level, goes to each
+    of its three CPTS); `HORS CPTS` is a zone blanche, not a CPTS."""
+    perimeters: dict[str, list[str]] = {}
+    with FIXTURE.open(encoding="utf-8") as source:
+        for row in csv.DictReader(source, delimiter=";"):
+            if row["cpts"] != "HORS CPTS":
+                perimeters.setdefault(row["cpts"], []).append(row["code_commune"])
+    return perimeters
+
+
+def fixture_white_communes() -> set[str]:
+    with FIXTURE.open(encoding="utf-8") as source:
+        return {row["code_commune"] for row in csv.DictReader(source, delimiter=";")
+                if row["cpts"] == "HORS CPTS"}
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    settings: Settings
+    admin_email: str
+    admin_token: str
+    cpts_ids: dict[str, int] = field(default_factory=dict)
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=30,
+                            headers={"Authorization": f"Bearer {self.admin_token}"})
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
+    if missing_files():
+        pytest.fail("the map's vendor files are missing: run `make assets`")
+    from geodata.pipeline import load_geodata
+
+    base = test_database_url()
+    url = with_database(base, f"{database_name(base)}_browser_{uuid.uuid4().hex[:8]}")
+    settings = Settings(database_url=url, log_level="WARNING")
+    ensure_database(url)
+    try:
+        with connect(url) as conn:
+            upgrade(conn, settings.migrations_dir)
+        load_geodata(settings, departements=["06"], show_progress=False)
+        email, token, ids = _seed(url)
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1",
+                                               port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        try:
+            yield LiveServer(f"http://127.0.0.1:{port}", settings, email, token, ids)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=15)
+    finally:
+        drop_database(url)
+
+
+def _seed(url: str) -> tuple[str, str, dict[str, int]]:
+    """An administrator with a password and a token, and the fixture's CPTS (signed)."""
+    email = f"carte-{uuid.uuid4().hex[:8]}@test.cpts.fr"
+    with connect(url) as conn, conn.transaction():
+        user = create_user(conn, email=email, role=Role.ADMIN, regions=(), cpts_ids=(),
+                           password=PASSWORD, actor=Actor.command_line())
+        token = api_tokens.issue(conn, user, name="browser tests", expires_in_days=1,
+                                 actor=Actor.command_line()).token
+        graph = read_graph(conn)
+        ctx = cpts_service.Context(conn=conn, graph=graph, rules=cpts_repo.size_rules(conn),
+                                   user=User(id=user.id, email=email, role=Role.ADMIN),
+                                   actor=Actor.command_line())
+        ids = {name: cpts_service.create(ctx, name=name, status="aci_signe", communes=codes,
+                                         reason="Jeu d'essai des Alpes-Maritimes")
+               for name, codes in sorted(fixture_perimeters().items())}
+    return email, token, ids
+
+
+@dataclass
+class Recorder:
+    """Every request of the page, the failed ones and the console errors."""
+
+    base_url: str
+    requests: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def attach(self, page: Any) -> None:
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("requestfailed", lambda request: self.failed.append(
+            f"{request.url} {request.failure}"))
+        page.on("response", lambda response: self.failed.append(
+            f"{response.url} {response.status}") if response.status >= 400 else None)
+        page.on("console", lambda message: self.errors.append(message.text)
+                if message.type == "error" else None)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def external(self) -> list[str]:
+        return [url for url in self.requests
+                if not url.startswith((self.base_url + "/", "data:", "blob:"))]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    return SCREENSHOTS
