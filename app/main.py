@@ -16,6 +16,7 @@ from app.api import (
     cpts,
     docs,
     health,
+    imports,
     login_pages,
     map_data,
     map_page,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tiles.router, prefix="/api")
     app.include_router(cpts.router, prefix="/api")
     app.include_router(coverage.router, prefix="/api")
+    app.include_router(imports.router, prefix="/api")
     app.include_router(auth.router, prefix="/api")
     app.include_router(me.router, prefix="/api")
     app.include_router(tokens.router, prefix="/api")

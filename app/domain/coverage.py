@@ -20,7 +20,6 @@ The figures of the whole country must come back in a few tens of milliseconds: t
 indexed once per geodata release (`index_units`) and the counting is done on numpy arrays.
 """
 
-from collections import deque
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -428,23 +427,34 @@ def _pairs(overlaps: Iterable[UnitOverlap], perimeters: Sequence[Perimeter],
 
 def _components(index: UnitIndex, uncovered: Bools) -> tuple[Ints, int]:
     """A zone number for every uncovered unit (-1 elsewhere), zones numbered in the order of
-    their lowest unit code."""
-    label = [-1] * len(index.codes)
-    open_units = uncovered.tolist()
-    neighbours = index.neighbours
-    count = 0
-    for start in np.flatnonzero(uncovered).tolist():
-        if label[start] != -1:
-            continue
-        label[start] = count
-        queue = deque([start])
-        while queue:
-            for other in neighbours[queue.popleft()]:
-                if open_units[other] and label[other] == -1:
-                    label[other] = count
-                    queue.append(other)
-        count += 1
-    return np.array(label, dtype=np.int64), count
+    their lowest unit code.
+
+    Connected components on arrays: every unit points to a lower unit of its component; each
+    round hooks trees onto the lowest label seen across an edge and halves the paths, until
+    nothing moves (a handful of rounds for the whole of France)."""
+    keep = uncovered[index.edge_from] & uncovered[index.edge_to]
+    source, target = index.edge_from[keep], index.edge_to[keep]
+    root = np.arange(len(index.codes), dtype=np.int64)
+    while True:
+        before = root.copy()
+        across = root[target]
+        np.minimum.at(root, root[source], across)
+        np.minimum.at(root, source, across)
+        root = root[root[root]]
+        if np.array_equal(root, before):
+            break
+    labels = np.full(len(index.codes), -1, dtype=np.int64)
+    members = np.flatnonzero(uncovered)
+    lowest, numbers = np.unique(root[members], return_inverse=True)
+    labels[members] = numbers
+    return labels, len(lowest)
+
+
+def _pairs_of(first: Ints, second: Ints, base: int) -> tuple[Ints, Ints, Ints]:
+    """The distinct (first, second) pairs, in order, and how often each occurs."""
+    keys, counts = np.unique(first * base + second, return_counts=True)
+    left, right = np.divmod(keys, base)
+    return left, right, counts
 
 
 def _white_zones(index: UnitIndex, uncovered: Bools, holders: Ints, held: _Members,
@@ -453,6 +463,7 @@ def _white_zones(index: UnitIndex, uncovered: Bools, holders: Ints, held: _Membe
     labels, count = _components(index, uncovered)
     if not count:
         return []
+    size, owners_count = len(index.codes), max(1, len(perimeters))
     members = np.flatnonzero(uncovered)
     zone_of = labels[members]
     population = np.bincount(zone_of, weights=index.population[members].astype(np.float64),
@@ -464,35 +475,40 @@ def _white_zones(index: UnitIndex, uncovered: Bools, holders: Ints, held: _Membe
                             minlength=count)
     order = np.lexsort((members, zone_of))
     groups = np.split(members[order], np.cumsum(np.bincount(zone_of, minlength=count))[:-1])
-    departements: list[set[str]] = [set() for _ in range(count)]
-    for zone, departement in set(zip(zone_of.tolist(), index.departement[members].tolist(),
-                                     strict=True)):
-        departements[zone].add(index.departements[departement])
+    departements: list[list[str]] = [[] for _ in range(count)]
+    zones_at, departement_at, _ = _pairs_of(zone_of, index.departement[members],
+                                            len(index.departements))
+    for zone, departement in zip(zones_at.tolist(), departement_at.tolist(), strict=True):
+        departements[zone].append(index.departements[departement])
 
     # Edges leaving a zone: to a unit some counted CPTS holds, or to an uncovered unit beyond
     # the scope (the zone goes on outside).
     leaving = (labels[index.edge_from] >= 0) & (labels[index.edge_to] < 0)
     edge_zone, edge_to = labels[index.edge_from[leaving]], index.edge_to[leaving]
     held_beyond = holders[edge_to] > 0
-    outside = np.zeros(count, dtype=np.bool_)
-    outside[edge_zone[~held_beyond]] = True
-    touching = np.zeros(len(index.codes), dtype=np.bool_)
-    touching[edge_to[held_beyond]] = True
-    rows = np.flatnonzero(touching[held.units] & counted_rows)
-    owners_of: dict[int, list[int]] = {}
-    for unit, owner in zip(held.units[rows].tolist(), held.perimeters[rows].tolist(),
-                           strict=True):
-        owners_of.setdefault(unit, []).append(owner)
-    border: list[dict[int, set[int]]] = [{} for _ in range(count)]
-    for zone, unit in set(zip(edge_zone[held_beyond].tolist(), edge_to[held_beyond].tolist(),
-                              strict=True)):
-        for owner in owners_of[unit]:
-            border[zone].setdefault(owner, set()).add(unit)
-    elsewhere: list[set[int]] = [set() for _ in range(count)]
-    inside_rows = np.flatnonzero(labels[held.units] >= 0)
-    for unit, owner in zip(held.units[inside_rows].tolist(),
-                           held.perimeters[inside_rows].tolist(), strict=True):
-        elsewhere[int(labels[unit])].add(perimeters[owner].cpts_id)
+    outside = np.bincount(edge_zone[~held_beyond], minlength=count) > 0
+    touching_zone, touching_unit, _ = _pairs_of(edge_zone[held_beyond], edge_to[held_beyond],
+                                                size)
+    # Each (zone, unit it touches) with each counted CPTS holding that unit.
+    rows = np.flatnonzero(counted_rows)
+    by_unit = np.argsort(held.units[rows], kind="stable")
+    holder_units, holder_owners = held.units[rows][by_unit], held.perimeters[rows][by_unit]
+    first = np.searchsorted(holder_units, touching_unit, side="left")
+    lengths = np.searchsorted(holder_units, touching_unit, side="right") - first
+    offsets = np.repeat(first - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    border_zone, border_owner, border_units = _pairs_of(
+        np.repeat(touching_zone, lengths), holder_owners[offsets], owners_count)
+    border: list[list[tuple[int, int]]] = [[] for _ in range(count)]
+    for zone, owner, units in zip(border_zone.tolist(), border_owner.tolist(),
+                                  border_units.tolist(), strict=True):
+        border[zone].append((owner, units))
+    # CPTS at stages not counted that hold units of a zone.
+    inside = labels[held.units] >= 0
+    elsewhere: list[list[int]] = [[] for _ in range(count)]
+    other_zone, other_owner, _ = _pairs_of(labels[held.units[inside]],
+                                           held.perimeters[inside], owners_count)
+    for zone, owner in zip(other_zone.tolist(), other_owner.tolist(), strict=True):
+        elsewhere[zone].append(perimeters[owner].cpts_id)
 
     codes_of = index.codes
     undrawn_units = {codes_of[i] for i in members[~index.has_polygon[members]].tolist()}
@@ -501,12 +517,12 @@ def _white_zones(index: UnitIndex, uncovered: Bools, holders: Ints, held: _Membe
         people = int(population[zone])
         codes = tuple([codes_of[i] for i in group.tolist()])
         adjacent = tuple(sorted(
-            (_absorption(perimeters[owner], people, len(units), rule)
-             for owner, units in border[zone].items()), key=lambda a: a.cpts_id))
+            (_absorption(perimeters[owner], people, units, rule)
+             for owner, units in border[zone]), key=lambda a: a.cpts_id))
         zones.append(WhiteZone(
             id=WHITE_ZONE_PREFIX + codes[0], communes=codes, population=people,
             area_km2=round(float(area[zone]) / 1e6, 3),
-            departements=tuple(sorted(departements[zone])), adjacent=adjacent,
+            departements=tuple(departements[zone]), adjacent=adjacent,
             enclave=(len(adjacent) == 1 and not undrawn[zone] and not open_edge[zone]
                      and not outside[zone]),
             extends_outside_scope=bool(outside[zone]),

@@ -62,8 +62,7 @@ html, body { margin: 0; height: 100%; font-family: system-ui, Arial, sans-serif;
 
 def render_html(view: dict[str, Any], shapes: dict[str, Any]) -> str:
     """The standalone page of one CPTS view (as `app.services.cpts.read` gives it)."""
-    fmap = StandaloneMap(location=(46.6, 2.45), zoom_start=9, tiles=None, control_scale=True,
-                         prefer_canvas=True)
+    fmap = StandaloneMap(location=(46.6, 2.45), zoom_start=9, tiles=None, control_scale=True)
     figure = fmap.get_root()
     assert isinstance(figure, Figure)
     figure.header.add_child(Element('<meta charset="utf-8">'), name="charset", index=0)

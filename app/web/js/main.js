@@ -12,7 +12,9 @@ import { WhiteZonesView } from "./whitezones.js";
 
 const config = JSON.parse(document.getElementById("cpts-map-config").textContent);
 const map = window[config.names.map];
-const metrics = { started: performance.timeOrigin, firstRender: null, clicks: [] };
+const metrics = { started: performance.timeOrigin, firstRender: null, clicks: [], steps: {} };
+const mark = (step) => { metrics.steps[step] = Math.round(performance.now()); };
+mark("module");
 window.cptsMap = { metrics, config };
 
 const api = new Api();
@@ -141,9 +143,14 @@ async function start() {
   });
   map.fitBounds(config.france_bounds, { animate: false });
   await api.me();
+  mark("me");
   await loadPerimeters();
+  mark("perimeters");
+  let tiles = 0;
+  communes.layer.on("tileload", () => { tiles += 1; if (tiles === 1) mark("first_tile"); });
   communes.show();
   await communes.loaded();
+  mark("tiles_loaded");
   metrics.firstRender = performance.now();
   document.body.dataset.ready = "true";
 }

@@ -1,0 +1,169 @@
+"""The map page in headless Chromium on the generated national scenario: first render of the
+national coverage view, and the time from a click on a commune to the updated edit panel.
+
+The database is the scratch `cpts_bench_coverage` of `benchmarks.coverage` (the whole of France
+and the ~800 CPTS of `benchmarks.scenario`, loaded on first use). `cpts serve` is started on a
+free port; Debian's Chromium is driven by Playwright for Python. The page signs in through the
+login form once, then:
+- first render: the page is opened in a fresh browser context (no browser cache) and timed from
+  the start of navigation to the moment every visible commune tile is drawn in its coverage
+  colour (`metrics.firstRender`, set by app/web/js/main.js); the first visit finds the server's
+  tile cache cold, the next ones warm;
+- click to panel: in the edit mode of one scenario CPTS, 20 communes around it are clicked one by
+  one; each is timed from the click handler to the panel redrawn with the server's figures
+  (population, class, headroom, warnings: `POST /api/simulations/perimeter`), as measured in
+  the page (`metrics.clicks`), and from Playwright's click to the panel seen changed.
+"""
+
+import statistics
+import time
+import uuid
+from typing import Any
+
+from app.auth.audit import Actor
+from app.auth.policy import Role
+from app.auth.users import create_user
+from app.db import connect
+from benchmarks import Figure, percentile, running_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1366, "height": 768}
+FIRST_RENDER_MS = 2000.0
+CLICK_TO_PANEL_MS = 150.0
+WARM_VISITS = 5
+CLICKS = 20
+READY = "document.body && document.body.dataset.ready === 'true'"
+
+
+def _account(url: str) -> tuple[str, str]:
+    email = f"bench-carte-{uuid.uuid4().hex[:8]}@cpts.invalid"
+    password = uuid.uuid4().hex
+    with connect(url) as conn, conn.transaction():
+        create_user(conn, email=email, role=Role.ADMIN, regions=(), cpts_ids=(),
+                    password=password, actor=Actor.command_line())
+    return email, password
+
+
+def _click_targets(url: str) -> tuple[int, list[tuple[str, float, float]], tuple[float, float]]:
+    """A mid-sized signed CPTS, and up to CLICKS units bordering it (with a point inside)."""
+    with connect(url) as conn:
+        cpts = conn.execute(
+            """SELECT c.id FROM cpts c JOIN cpts_version v ON v.cpts_id = c.id
+                   AND v.version = c.version
+               WHERE c.status = 'aci_signe' AND c.archived_at IS NULL AND NOT c.is_scenario
+                 AND cardinality(v.units) BETWEEN 20 AND 60
+               ORDER BY c.id LIMIT 1""").fetchone()
+        assert cpts is not None, "the scenario has no mid-sized signed CPTS"
+        rows = conn.execute(
+            """SELECT DISTINCT u.code, ST_Y(u.point) AS lat, ST_X(u.point) AS lon
+               FROM cpts_member m JOIN unit_adjacency a ON a.code = m.code
+               JOIN commune u ON u.code = a.neighbour AND u.is_unit AND u.point IS NOT NULL
+               WHERE m.cpts_id = %s AND a.neighbour NOT IN (
+                   SELECT code FROM cpts_member WHERE cpts_id = %s)
+               ORDER BY u.code LIMIT %s""", (cpts["id"], cpts["id"], CLICKS)).fetchall()
+        centre = conn.execute(
+            """SELECT ST_Y(ST_Centroid(v.outline)) AS lat, ST_X(ST_Centroid(v.outline)) AS lon
+               FROM cpts c JOIN cpts_version v ON v.cpts_id = c.id AND v.version = c.version
+               WHERE c.id = %s""", (cpts["id"],)).fetchone()
+    assert centre is not None
+    return (int(cpts["id"]), [(r["code"], float(r["lat"]), float(r["lon"])) for r in rows],
+            (float(centre["lat"]), float(centre["lon"])))
+
+
+def _wait(page: Any, expression: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if page.evaluate(f"() => Boolean({expression})"):
+                return
+        except Exception:  # noqa: S110 (the page is navigating: try again)
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(expression)
+        time.sleep(0.005)
+
+
+def _first_render(browser: Any, base: str, state: Any) -> float:
+    context = browser.new_context(viewport=VIEWPORT, storage_state=state)
+    page = context.new_page()
+    page.goto(base + "/")
+    _wait(page, READY)
+    value = float(page.evaluate("window.cptsMap.metrics.firstRender"))
+    context.close()
+    return value
+
+
+def run() -> list[Figure]:
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.coverage import prepare
+
+    url = prepare()
+    email, password = _account(url)
+    cpts_id, targets, centre = _click_targets(url)
+    with running_server(url) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            login = browser.new_context(viewport=VIEWPORT)
+            page = login.new_page()
+            page.goto(base + "/login")
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            _wait(page, READY)
+            state = login.storage_state()
+            login.close()
+            cold = _first_render(browser, base, state)
+            warm = [_first_render(browser, base, state) for _ in range(WARM_VISITS)]
+            in_page, seen = _clicks(browser, base, state, cpts_id, targets, centre)
+        finally:
+            browser.close()
+    return [
+        Figure("map.first_render.cold_server", cold, "ms", FIRST_RENDER_MS,
+               note="national coverage view, fresh browser, server tile cache cold"),
+        Figure("map.first_render.p50", statistics.median(warm), "ms", FIRST_RENDER_MS,
+               note=f"{WARM_VISITS} fresh browsers, server tile cache warm"),
+        Figure("map.first_render.max", max(warm), "ms", FIRST_RENDER_MS),
+        Figure("map.click_to_panel.p50", statistics.median(in_page), "ms", CLICK_TO_PANEL_MS,
+               note=f"{len(in_page)} clicks, click handler to panel redrawn (in the page)"),
+        Figure("map.click_to_panel.p95", percentile(in_page, 0.95), "ms", CLICK_TO_PANEL_MS),
+        Figure("map.click_to_panel.seen_p95", percentile(seen, 0.95), "ms",
+               note="from Playwright's click to the panel seen changed (polling adds ~5 ms)"),
+    ]
+
+
+def _clicks(browser: Any, base: str, state: Any, cpts_id: int,
+            targets: list[tuple[str, float, float]], centre: tuple[float, float]
+            ) -> tuple[list[float], list[float]]:
+    context = browser.new_context(viewport=VIEWPORT, storage_state=state)
+    page = context.new_page()
+    page.goto(base + "/")
+    _wait(page, READY)
+    page.click("#tab-edit")
+    page.select_option("#edit-cpts-select", str(cpts_id))
+    page.click("#edit-open")
+    _wait(page, "document.querySelector('#edit-figures').dataset.state === 'ready'")
+    names = "window.cptsMap.config.names"
+    page.evaluate(f"() => {{ window[{names}.map].setView([{centre[0]}, {centre[1]}], 10, "
+                  "{animate: false}); }")
+    seen: list[float] = []
+    for _code, lat, lon in targets:
+        page.evaluate(f"() => {{ window[{names}.map].panTo([{lat}, {lon}], {{animate: false}}); }}")
+        _wait(page, f"!window[{names}.layers.communes].isLoading()")
+        time.sleep(0.2)
+        x, y = page.evaluate(
+            f"() => {{ const map = window[{names}.map]; "
+            f"const p = map.latLngToContainerPoint([{lat}, {lon}]); "
+            f"const box = map.getContainer().getBoundingClientRect(); "
+            f"return [p.x + box.left, p.y + box.top]; }}")
+        before = page.evaluate("() => window.cptsMap.metrics.clicks.length")
+        started = time.perf_counter()
+        page.mouse.click(x, y)
+        _wait(page, f"window.cptsMap.metrics.clicks.length > {before}", timeout_s=20)
+        seen.append((time.perf_counter() - started) * 1000)
+    in_page = [float(v) for v in page.evaluate("() => window.cptsMap.metrics.clicks")]
+    context.close()
+    return in_page, seen
