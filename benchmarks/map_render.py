@@ -79,7 +79,7 @@ def _wait(page: Any, expression: str, timeout_s: float = 60.0) -> None:
         try:
             if page.evaluate(f"() => Boolean({expression})"):
                 return
-        except Exception:  # noqa: S110 (the page is navigating: try again)
+        except Exception:  # the page is navigating: try again
             pass
         if time.monotonic() > deadline:
             raise TimeoutError(expression)
@@ -145,7 +145,7 @@ def _clicks(browser: Any, base: str, state: Any, cpts_id: int,
     page.click("#tab-edit")
     page.select_option("#edit-cpts-select", str(cpts_id))
     page.click("#edit-open")
-    _wait(page, "document.querySelector('#edit-figures').dataset.state === 'ready'")
+    _wait(page, f"document.querySelector('#edit-session').dataset.opened === '{cpts_id}'")
     names = "window.cptsMap.config.names"
     page.evaluate(f"() => {{ window[{names}.map].setView([{centre[0]}, {centre[1]}], 10, "
                   "{animate: false}); }")

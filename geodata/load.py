@@ -16,8 +16,8 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from app.db import Conn
-from app.repo import tiles
 from app.errors import ProblemError
+from app.repo import tiles
 from geodata.build import LAYERS, Built, SourceSet
 from geodata.generalize import BANDS
 

@@ -26,6 +26,7 @@ from app.domain.size_rules import SizeRule
 from app.errors import ProblemError
 from app.repo.reference import read_graph
 from app.services import coverage as service
+from benchmarks.scenario import main as scenario_main
 from benchmarks.scenario import plan, read_names
 from tests.coverage_support import (
     SCENARIO_DEPARTEMENTS,
@@ -332,3 +333,16 @@ def test_the_scenario_is_the_same_for_the_same_seed(scratch: Scratch) -> None:
 
     assert digest(7) == digest(7)
     assert digest(7) != digest(8)
+
+
+def test_the_command_line_refuses_a_second_scenario_and_says_what_is_there(
+    scratch: Scratch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert scenario_main(["--database-url", scratch.url]) == 1
+    printed = capsys.readouterr()
+    assert "déjà enregistré" in printed.err
+    with connect(scratch.url) as conn:
+        view = service.compute(admin_context(conn),
+                               service.parse_query("national", None, None)).view
+    assert f"CPTS comptées : {view['cpts_counted']} " in printed.out
+    assert f"Couverture tous stades : {view['coverage_rate']:.1%}" in printed.out

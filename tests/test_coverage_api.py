@@ -423,5 +423,5 @@ def test_xlsx_has_the_summary_and_one_sheet_per_table(api: TestClient, admin: He
     summary = {row[0]: row[1] for row in workbook["synthese"].iter_rows(values_only=True)}
     assert summary["Population couverte"] == view["population_covered"]
     assert summary["Date des périmètres"] == view["at"]
-    assert "ACI signé" in summary["Stades comptés comme couverts"]
+    assert "ACI signé" in str(summary["Stades comptés comme couverts"])
     assert summary["Millésime de la population"] == 2023

@@ -155,10 +155,6 @@ def scope_mask(index: UnitIndex, scope: Scope) -> Bools:
     return mask
 
 
-def scope_units(index: UnitIndex, scope: Scope) -> tuple[str, ...]:
-    return tuple(index.codes[i] for i in np.flatnonzero(scope_mask(index, scope)))
-
-
 @dataclass(frozen=True, eq=False)
 class Perimeter:
     """One CPTS as it stood on the day: its stage and its units (positions in the index)."""
@@ -191,12 +187,6 @@ def perimeters(index: UnitIndex, entries: Sequence[tuple[int, str, str, Sequence
                          minlength=len(entries))
     return [Perimeter(cpts_id, name, status, unit[bounds[i]:bounds[i + 1]], int(people[i]))
             for i, (cpts_id, name, status, _) in enumerate(entries)]
-
-
-def perimeter(index: UnitIndex, cpts_id: int, name: str, status: str,
-              codes: Sequence[str]) -> Perimeter:
-    """One perimeter (see `perimeters`)."""
-    return perimeters(index, [(cpts_id, name, status, codes)])[0]
 
 
 @dataclass(frozen=True)

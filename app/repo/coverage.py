@@ -45,6 +45,18 @@ def perimeters_at(conn: Conn, day: date) -> list[dict[str, Any]]:
     ).fetchall()
 
 
+def perimeters_stamp(conn: Conn) -> tuple[int, int]:
+    """Changes whenever what `perimeters_at` reads may have changed: versions are append-only
+    (their count grows with every change), and any update of a `cpts` row gives it a new
+    transaction id (`xmin`), which changes the sum."""
+    row = conn.execute(
+        """SELECT (SELECT count(*) FROM cpts_version) AS versions,
+                  (SELECT coalesce(sum(xmin::text::bigint), 0) FROM cpts) AS states"""
+    ).fetchone()
+    assert row is not None
+    return int(row["versions"]), int(row["states"])
+
+
 def scope_name(conn: Conn, kind: str, code: str) -> str | None:
     table = SCOPE_TABLES.get(kind)
     if table is None:

@@ -14,6 +14,7 @@ is given, with `id` and `name` null.
 
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -90,12 +91,48 @@ class CoverageReport:
 Namer = Callable[[int], dict[str, Any]]
 
 
-def compute(ctx: Context, query: CoverageQuery) -> CoverageReport:
-    index = unit_index(ctx.graph)
-    rows = repo.perimeters_at(ctx.conn, query.at)
+@dataclass(frozen=True)
+class _Snapshot:
+    """The perimeters of one day in one database, as of one state of the CPTS tables."""
+
+    index: UnitIndex
+    stamp: tuple[int, int]
+    rows: list[dict[str, Any]]
+    perimeters: list[Perimeter]
+
+
+_snapshots: OrderedDict[tuple[str, date], _Snapshot] = OrderedDict()
+_snapshot_lock = threading.Lock()
+SNAPSHOTS_KEPT = 16
+
+
+def perimeters_on(ctx: Context, index: UnitIndex, day: date
+                  ) -> tuple[list[dict[str, Any]], list[Perimeter]]:
+    """The rows and counted perimeters of `day`, read again only when the CPTS tables changed
+    (`repo.perimeters_stamp`, a few hundred microseconds) or the graph is another one."""
+    stamp = repo.perimeters_stamp(ctx.conn)
+    info = ctx.conn.info
+    key = (f"{info.host}:{info.port}/{info.dbname}", day)
+    with _snapshot_lock:
+        found = _snapshots.get(key)
+        if found is not None and found.index is index and found.stamp == stamp:
+            _snapshots.move_to_end(key)
+            return found.rows, found.perimeters
+    rows = repo.perimeters_at(ctx.conn, day)
     held = perimeters(index, [
         (int(r["cpts_id"]), r["name"], r["status"], r["units"])
-        for r in rows if counts_in_coverage(r["status"], r["submitted_on"], query.at)])
+        for r in rows if counts_in_coverage(r["status"], r["submitted_on"], day)])
+    with _snapshot_lock:
+        _snapshots[key] = _Snapshot(index, stamp, rows, held)
+        _snapshots.move_to_end(key)
+        while len(_snapshots) > SNAPSHOTS_KEPT:
+            _snapshots.popitem(last=False)
+    return rows, held
+
+
+def compute(ctx: Context, query: CoverageQuery) -> CoverageReport:
+    index = unit_index(ctx.graph)
+    rows, held = perimeters_on(ctx, index, query.at)
     rule = ctx.rule(query.at)
     result = compute_coverage(index, held, query.scope, query.statuses, rule)
     by_id = {p.cpts_id: p for p in held}

@@ -23,7 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.auth.policy import ROLE_LABELS, User
 from app.domain.perimeter import STATUS_LABELS, STATUSES
-from app.services.map_assets import STATIC_PREFIX, shim_url, vendor_url
+from app.services.map_assets import STATIC_PREFIX, WEB_DIR, shim_url, vendor_url
 
 TILE_URL = "/api/tiles/{layer}/{z}/{x}/{y}.pbf"
 FRANCE_CENTER = (46.6, 2.45)
@@ -173,6 +173,13 @@ def page_config(parts: MapParts, user: User, *, can_create: bool) -> dict[str, A
     }
 
 
+@cache
+def app_modules() -> tuple[str, ...]:
+    """The page's ES modules (app/web/js/*.js), main.js first."""
+    names = sorted(path.name for path in (WEB_DIR / "js").glob("*.js"))
+    return tuple(sorted(names, key=lambda name: name != "main.js"))
+
+
 @dataclass(frozen=True)
 class Page:
     html: str
@@ -198,9 +205,13 @@ def render_page(user: User, *, csrf_token: str, can_create: bool,
     figure.html.add_child(Element(body), name="app_body", index=0)
     html = figure.render()
     html = html.replace("<html>", '<html lang="fr">', 1)
-    # after Leaflet's style sheets, so that the page's rules win
+    # after Leaflet's style sheets, so that the page's rules win; the app's modules are
+    # preloaded together rather than discovered import after import
+    preload = "".join(f'<link rel="modulepreload" href="{STATIC_PREFIX}/js/{name}">\n'
+                      for name in app_modules())
     html = html.replace(
-        "</head>", f'<link rel="stylesheet" href="{STATIC_PREFIX}/css/map.css">\n</head>', 1)
+        "</head>",
+        f'<link rel="stylesheet" href="{STATIC_PREFIX}/css/map.css">\n{preload}</head>', 1)
     html = html.replace(
         "</html>",
         f'<script type="module" src="{STATIC_PREFIX}/js/main.js"></script>\n</html>', 1)

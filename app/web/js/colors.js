@@ -21,7 +21,7 @@ function hslToHex(h, s, l) {
  * usually on the map) differ; hues stay off red (red means zone blanche).
  */
 export function cptsColor(id) {
-  const hue = 25 + ((Number(id) * GOLDEN_ANGLE) % 310);
+  const hue = 45 + ((Number(id) * GOLDEN_ANGLE) % 270);
   const lightness = [0.55, 0.42, 0.66][Number(id) % 3];
   return hslToHex(hue, 0.62, lightness);
 }

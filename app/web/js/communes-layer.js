@@ -7,11 +7,24 @@ export class CommunesLayer {
     this.layer = layer;
     this.resolve = () => ({ fill: false, weight: 0.3, color: "#888" });
     this.highlighted = new Set();
-    layer.options.vectorTileLayerStyles.communes = (properties) => this.styleOf(properties.code);
+    this.detailed = true;
+    layer.options.vectorTileLayerStyles.communes = (properties, zoom) => this.styleOf(properties.code, zoom);
   }
 
-  styleOf(code) {
-    const style = this.resolve(code);
+  /**
+   * Let the tiles download now but draw them only once `ready` resolves (the perimeters that
+   * colour them), so that the first render is a single pass with the right colours.
+   */
+  holdDrawingUntil(ready) {
+    const fetchTile = this.layer._getVectorTilePromise.bind(this.layer);
+    this.layer._getVectorTilePromise = (...args) =>
+      Promise.all([fetchTile(...args), ready]).then(([tile]) => tile);
+  }
+
+  styleOf(code, zoom = this.map.getZoom()) {
+    let style = this.resolve(code);
+    // Below zoom 8 a commune is a few pixels wide: borders would only blur the colours.
+    if (zoom < 8 && style.stroke !== false) style = { ...style, stroke: false };
     if (this.highlighted.has(code)) return { ...style, weight: 3, color: "#111", opacity: 1 };
     return style;
   }
@@ -30,7 +43,7 @@ export class CommunesLayer {
   /** Redraw every commune of the loaded tiles with the current style (a filter changed). */
   restyleAll() {
     const tiles = this.layer._vectorTiles || {};
-    const style = (properties) => this.styleOf(properties.code);
+    const style = (properties, zoom) => this.styleOf(properties.code, zoom);
     for (const key of Object.keys(tiles)) {
       const tile = tiles[key];
       for (const id of Object.keys(tile._features || {})) {

@@ -36,10 +36,23 @@ export class Perimeters {
   }
 }
 
+const styles = new Map();
+
+/** The style of a commune covered by `ids` (one shared object per combination). */
 export function coverageStyle(ids) {
+  const key = ids.join(",");
+  let style = styles.get(key);
+  if (!style) {
+    style = makeCoverageStyle(ids);
+    styles.set(key, style);
+  }
+  return style;
+}
+
+function makeCoverageStyle(ids) {
   const fill = coverageFill(ids);
   if (fill.kind === "white") {
-    return { fill: true, fillColor: WHITE_ZONE, fillOpacity: 0.6, weight: 0.4, color: "#7a1414", opacity: 0.6 };
+    return { fill: true, fillColor: WHITE_ZONE, fillOpacity: 0.85, weight: 0.4, color: "#7a1414", opacity: 0.6 };
   }
   if (fill.kind === "single") {
     return { fill: true, fillColor: fill.colors[0], fillOpacity: 0.6, weight: 0.4, color: "#444", opacity: 0.45 };

@@ -122,6 +122,7 @@ export class EditMode {
     if (add.length) this.simulate();
     else renderFigures(cpts, { seq: this.seq, names: this.names });
     if (zoom) await this.zoomTo(this.store.codes());
+    $("#edit-session").dataset.opened = String(id);
   }
 
   startNew(name) {
@@ -415,7 +416,7 @@ export class EditMode {
     if (!codes.length) return;
     try {
       const { bbox } = await this.api.units(codes.slice(0, 5000));
-      if (bbox) this.map.fitBounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], { maxZoom: 12, padding: [20, 20] });
+      if (bbox) this.map.fitBounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], { maxZoom: 12, padding: [20, 20], animate: false });
     } catch { /* stay where we are */ }
   }
 }

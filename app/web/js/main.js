@@ -142,13 +142,13 @@ async function start() {
     communes.setStyle(currentStyle());
   });
   map.fitBounds(config.france_bounds, { animate: false });
-  await api.me();
-  mark("me");
-  await loadPerimeters();
-  mark("perimeters");
+  const perimetersLoaded = api.me().then(() => { mark("me"); return loadPerimeters(); });
+  communes.holdDrawingUntil(perimetersLoaded);
   let tiles = 0;
   communes.layer.on("tileload", () => { tiles += 1; if (tiles === 1) mark("first_tile"); });
   communes.show();
+  await perimetersLoaded;
+  mark("perimeters");
   await communes.loaded();
   mark("tiles_loaded");
   metrics.firstRender = performance.now();
