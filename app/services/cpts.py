@@ -271,9 +271,8 @@ def create(ctx: Context, *, name: str, status: str, communes: list[str],
         if not can_edit_scenario(ctx.user, ScenarioRef(0, region)):
             raise ProblemError(403, "forbidden", "Seuls les agents de l'ARS de la région "
                                                  "tiennent des scénarios.")
-    elif not can_create_cpts(ctx.user, region):
-        raise ProblemError(403, "forbidden", "Vous ne pouvez pas créer de CPTS dans cette "
-                                             "région.")
+    elif not can_create_cpts(ctx.user, region, Status(status)):
+        raise ProblemError(403, "forbidden", _creation_refusal(ctx.user, status))
     if ctx.user is not None and ctx.user.role is Role.CARRIER and status != Status.PRE_PROJET:
         raise ProblemError(403, "forbidden", "Un porteur crée son projet au stade pré-projet ; "
                                              "l'ARS valide les stades suivants.")
@@ -296,6 +295,13 @@ def create(ctx: Context, *, name: str, status: str, communes: list[str],
                  changes={"communes": audit.change(None, list(members))},
                  regions=sorted(set(result.regions) | {region}))
     return cpts_id
+
+
+def _creation_refusal(user: User | None, status: str) -> str:
+    if user is not None and user.role is Role.ARS and status == Status.PRE_PROJET:
+        return ("Une ARS n'ouvre pas de brouillon de CPTS : enregistrez la CPTS à partir de la "
+                "lettre d'intention, ou tenez un scénario privé (is_scenario).")
+    return "Vous ne pouvez pas créer de CPTS dans cette région."
 
 
 def as_creator(ctx: Context, cpts_id: int) -> Context:
