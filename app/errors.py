@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg import OperationalError
+from psycopg import DataError, OperationalError
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -83,13 +83,20 @@ async def _on_http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
-    detail = exc.detail if isinstance(exc.detail, str) and status not in codes else {
+    # Only the framework raises HTTPException (the project raises ProblemError), and its messages
+    # are English ("There was an error parsing the body" for a body that is not UTF-8, "Missing
+    # boundary in multipart."): people get a French detail, the original stays in `errors`.
+    detail = {
+        400: "La requête est mal formée : son contenu n'a pas pu être lu.",
         404: "Cette adresse ne correspond à aucune ressource.",
         405: "Cette méthode n'est pas permise sur cette adresse.",
         401: "Connectez-vous pour accéder à cette ressource.",
-    }.get(status, str(exc.detail))
+    }.get(status, f"La requête n'a pas pu être traitée (HTTP {status}).")
+    original = exc.detail if isinstance(exc.detail, str) and status not in codes else None
     return problem_response(
-        status, codes.get(status, f"http_{status}"), detail, headers=getattr(exc, "headers", None)
+        status, codes.get(status, f"http_{status}"), detail,
+        errors=[{"code": f"http_{status}", "detail": original}] if original else None,
+        headers=getattr(exc, "headers", None),
     )
 
 
@@ -119,10 +126,28 @@ async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(500, "internal_error", "Une erreur inattendue s'est produite.")
 
 
+# Values the database cannot store and that only a request can bring: a NUL character in a text
+# (psycopg refuses it before sending: no SQLSTATE), characters outside the encoding, a number
+# beyond bigint. Any other data exception (division by zero…) stays a server error.
+_REQUEST_VALUE_SQLSTATES = frozenset({None, "22021", "22P05", "22003"})
+
+
+async def _on_data_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DataError)
+    if exc.sqlstate not in _REQUEST_VALUE_SQLSTATES:
+        return await _on_unexpected(request, exc)
+    log.warning("value refused by the database", extra={"error": str(exc)[:200]})
+    return problem_response(
+        422, "invalid_value",
+        "La requête contient une valeur que la base de données ne peut pas enregistrer "
+        "(caractère nul, nombre trop grand…).")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(PoolTimeout, _on_database_down)
     app.add_exception_handler(OperationalError, _on_database_down)
+    app.add_exception_handler(DataError, _on_data_error)
     app.add_exception_handler(Exception, _on_unexpected)

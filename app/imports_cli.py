@@ -14,20 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from app.auth.audit import Actor
-from app.auth.policy import Role, User
 from app.auth.principal import user_from_row
 from app.auth.users import find_user
 from app.db import connect
 from app.errors import ProblemError
-from app.repo import cpts as cpts_repo
-from app.repo.reference import read_graph
-from app.services.cpts import Context
+from app.services.cpts import COMMAND_LINE_USER, Context, command_line_context
 from app.settings import get_settings
-
-# The command line acts as an administrator that exists in no table: `id` is never written
-# (only carriers are recorded as members of what they create), the audit log records the
-# actor, `Actor.command_line()`, whose user id is NULL.
-COMMAND_LINE_USER = User(id=0, email="cli", role=Role.ADMIN)
 
 
 @contextmanager
@@ -40,8 +32,8 @@ def command_context(as_email: str | None) -> Iterator[Context]:
         if as_email is not None:
             user = user_from_row(find_user(conn, as_email))
             actor = Actor(user.id, user.email, "cli", origin=actor.origin)
-        yield Context(conn=conn, graph=read_graph(conn), rules=cpts_repo.size_rules(conn),
-                      user=user, actor=actor, publish_signed=settings.publish_signed_cpts)
+        yield command_line_context(conn, user=user, actor=actor,
+                                   publish_signed=settings.publish_signed_cpts)
 
 
 def _print_issue(issue: dict[str, Any], stream: Any) -> None:
@@ -115,7 +107,8 @@ def add_import_commands(commands: Any) -> None:
                           help="GeoJSON : part minimale de la surface d'une commune dans le "
                                "polygone (défaut 0.5)")
     importer.add_argument("--sheet", help="XLSX : la feuille à lire")
-    importer.add_argument("--status", default="pre_projet", help="stade des CPTS créées")
+    importer.add_argument("--status", default=None,
+                          help="stade des CPTS créées (par défaut : pré-projet)")
     importer.add_argument("--as", dest="as_email", metavar="EMAIL",
                           help="agir avec les droits de ce compte (défaut : administrateur)")
     importer.add_argument("--json", action="store_true", help="compte rendu complet en JSON")

@@ -19,23 +19,19 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from app.auth.audit import Actor
-from app.auth.policy import Role, User
 from app.db import Conn, connect
 from app.domain.imports import read_import
 from app.domain.perimeter import ReferenceGraph
-from app.repo import cpts as cpts_repo
 from app.repo.reference import read_graph
 from app.services import cpts as cpts_service
 from app.services import imports as import_service
-from app.services.cpts import Context
+from app.services.cpts import command_line_context
 from app.services.imports import ImportOptions
 from benchmarks import Figure, database_url
 
 CPTS_COUNT = 1_000
 TARGET_S = 10.0
 BASELINE_SAMPLE = 200  # CPTS created one by one for the baseline, extrapolated to 1,000
-ADMIN = User(id=0, email="benchmark", role=Role.ADMIN)
 
 
 def group_size(index: int) -> int:
@@ -84,8 +80,7 @@ class Timing:
 def timed_import(conn: Conn, data: bytes, graph: ReferenceGraph, *, dry_run: bool
                  ) -> tuple[Timing, dict[str, object]]:
     with conn.transaction(force_rollback=True):
-        ctx = Context(conn=conn, graph=graph, rules=cpts_repo.size_rules(conn), user=ADMIN,
-                      actor=Actor.command_line())
+        ctx = command_line_context(conn, graph=graph)
         started, cpu = time.perf_counter(), time.process_time()
         report = import_service.import_cpts(ctx, data, ImportOptions(dry_run=dry_run))
         return Timing(time.perf_counter() - started, time.process_time() - cpu), report
@@ -96,8 +91,7 @@ def one_by_one(conn: Conn, groups: list[list[str]], graph: ReferenceGraph) -> fl
     started = time.perf_counter()
     for index, group in enumerate(groups, start=1):
         with conn.transaction(force_rollback=True):
-            ctx = Context(conn=conn, graph=graph, rules=cpts_repo.size_rules(conn), user=ADMIN,
-                          actor=Actor.command_line())
+            ctx = command_line_context(conn, graph=graph)
             cpts_id = cpts_service.create(ctx, name=f"CPTS banc d'essai {index:04d}",
                                           status="pre_projet", communes=group)
             cpts_service.read(ctx, cpts_id)

@@ -29,11 +29,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from app.auth.audit import Actor
-from app.auth.policy import Role, User
 from app.db import Conn, connect
 from app.domain.perimeter import OPEN_EDGE_M, ReferenceGraph
-from app.repo import cpts as cpts_repo
 from app.repo.reference import read_graph
 from app.services import coverage as coverage_service
 from app.services import cpts as cpts_service
@@ -496,9 +493,7 @@ def _distinct_names(planned: list[PlannedCpts]) -> None:
 
 
 def admin_context(conn: Conn, graph: ReferenceGraph) -> cpts_service.Context:
-    admin = User(id=0, email="scenario@cpts.invalid", role=Role.ADMIN)
-    return cpts_service.Context(conn=conn, graph=graph, rules=cpts_repo.size_rules(conn),
-                                user=admin, actor=Actor.command_line())
+    return cpts_service.command_line_context(conn, graph=graph)
 
 
 def already_written(conn: Conn) -> int:

@@ -17,7 +17,6 @@ Nothing is written when the files are wrong: every problem is a ProblemError wit
 """
 
 import csv
-import hashlib
 import io
 import re
 import unicodedata
@@ -80,14 +79,6 @@ _LEVEL_COLUMNS = ("reg", "codreg", "code_region", "insee_reg", *_DEP_COLUMNS, "a
 
 def _problem(status: int, code: str, detail: str) -> ProblemError:
     return ProblemError(status, code, detail)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -678,11 +669,11 @@ def _describe_files(layers: Iterable[LayerSource], source_dir: Path,
                       if p.exists() and p not in files]
             for item in files:
                 out.append({"name": f"{name} — {in_file[0].kind}",
-                            "file": _relative(item, source_dir), "sha256": _sha256(item)})
+                            "file": _relative(item, source_dir), "sha256": sources.sha256(item)})
         else:
             layers_read = ", ".join(layer.layer or "" for layer in in_file)
             out.append({"name": f"{name} — {layers_read}", "file": relative,
-                        "sha256": _sha256(path)})
+                        "sha256": sources.sha256(path)})
     return out
 
 
@@ -783,7 +774,7 @@ def official_sources(source_dir: Path, cache_dir: Path,
     descriptions = _describe_files(layers, source_dir, delivery.editions)
     for table in tables:
         entry = {"name": "INSEE, populations légales", "file": _relative(table.path, source_dir),
-                 "sha256": _sha256(table.path)}
+                 "sha256": sources.sha256(table.path)}
         if table.encoding:
             entry["encoding"] = table.encoding
         if any(table.sheets):

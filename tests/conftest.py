@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,18 @@ def conn(database: str) -> Iterator[Conn]:
 def client(database: str, settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+def wait_for_health(client: TestClient, status: int, seconds: float = 40) -> int:
+    """Poll /api/health until it answers `status` (or time runs out); the last status seen."""
+    deadline = time.monotonic() + seconds
+    last = -1
+    while time.monotonic() < deadline:
+        last = client.get("/api/health").status_code
+        if last == status:
+            return last
+        time.sleep(0.3)
+    return last
 
 
 def free_port() -> int:

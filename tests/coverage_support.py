@@ -21,13 +21,11 @@ from typing import Any
 
 from app.auth import api_tokens
 from app.auth.audit import Actor
-from app.auth.policy import Role, User
+from app.auth.policy import Role
 from app.auth.users import create_user
 from app.db import Conn, connect
 from app.dbadmin import drop_database, ensure_database, with_database
 from app.migrations import upgrade
-from app.repo import cpts as cpts_repo
-from app.repo.reference import read_graph
 from app.services import cpts as cpts_service
 from app.settings import PROJECT_ROOT, Settings
 from benchmarks.geopandas_coverage import (
@@ -89,10 +87,7 @@ def read_fixture() -> tuple[dict[str, list[str]], list[str]]:
 
 
 def admin_context(conn: Conn) -> cpts_service.Context:
-    return cpts_service.Context(
-        conn=conn, graph=read_graph(conn), rules=cpts_repo.size_rules(conn),
-        user=User(id=0, email="tests@cpts.invalid", role=Role.ADMIN),
-        actor=Actor.command_line())
+    return cpts_service.command_line_context(conn)
 
 
 def load_fixture(url: str) -> dict[str, int]:

@@ -7,15 +7,11 @@ from typing import Any
 
 import pytest
 
-from app.auth.audit import Actor
 from app.backup import dump, restore
 from app.db import connect
 from app.dbadmin import drop_database, ensure_database, with_database
 from app.errors import ProblemError
-from app.imports_cli import COMMAND_LINE_USER
 from app.migrations import upgrade
-from app.repo import cpts as cpts_repo
-from app.repo.reference import read_graph
 from app.services import cpts as service
 from app.settings import Settings
 from geodata.pipeline import load_geodata
@@ -42,9 +38,7 @@ def source(settings: Settings) -> Iterator[Settings]:
         upgrade(conn, settings.migrations_dir)
     load_geodata(scratch, departements=["06"], show_progress=False)
     with connect(url) as conn:
-        ctx = service.Context(conn=conn, graph=read_graph(conn),
-                              rules=cpts_repo.size_rules(conn), user=COMMAND_LINE_USER,
-                              actor=Actor.command_line())
+        ctx = service.command_line_context(conn)
         first = service.create(ctx, name="CPTS Nice Est", status="lettre_intention",
                                communes=["06088", "06149", "06159"])
         service.update(ctx, first, expected_version=1, add=["06123"], reason="extension")

@@ -12,25 +12,18 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from app.auth.audit import Actor
-from app.auth.policy import Role, User
 from app.db import Conn, connect
-from app.repo import cpts as cpts_repo
-from app.repo.reference import read_graph
 from app.services import cpts as cpts_service
-from app.services.cpts import Context
 from tests.auth_fixtures import ClientAs, MakeAccount
 
 # Nice and its eastern neighbours, with Èze: names with accents for the CSV and XLSX.
 MEMBERS = ["06088", "06123", "06149", "06159", "06059"]
-ADMIN = User(id=0, email="tests", role=Role.ADMIN)
 
 
 def create_cpts(database: str, name: str, communes: list[str],
                 status: str = "lettre_intention") -> int:
     with connect(database) as conn, conn.transaction():
-        ctx = Context(conn=conn, graph=read_graph(conn), rules=cpts_repo.size_rules(conn),
-                      user=ADMIN, actor=Actor.command_line())
+        ctx = cpts_service.command_line_context(conn)
         return cpts_service.create(ctx, name=name, status=status, communes=communes)
 
 

@@ -24,7 +24,7 @@ from app.main import create_app
 from app.migrations import upgrade
 from app.settings import PROJECT_ROOT, Settings
 from geodata.pipeline import load_geodata
-from tests.conftest import DisposableCluster, free_port
+from tests.conftest import DisposableCluster, free_port, wait_for_health
 
 
 def _prepare(settings: Settings, url: str, departements: list[str]) -> Settings:
@@ -53,17 +53,6 @@ def _count(conn: Conn, query: str) -> int:
     return int(next(iter(row.values())))
 
 
-def _wait_for_health(client: TestClient, status: int, seconds: float = 40) -> int:
-    deadline = time.monotonic() + seconds
-    last = -1
-    while time.monotonic() < deadline:
-        last = client.get("/api/health").status_code
-        if last == status:
-            return last
-        time.sleep(0.3)
-    return last
-
-
 def test_database_stopped_during_an_import_writes_nothing_and_service_recovers(
     disposable_cluster: DisposableCluster, settings: Settings
 ) -> None:
@@ -79,7 +68,7 @@ def test_database_stopped_during_an_import_writes_nothing_and_service_recovers(
 
     outcome: dict[str, int] = {}
     with TestClient(create_app(scratch)) as client:
-        assert _wait_for_health(client, 200) == 200
+        assert wait_for_health(client, 200) == 200
 
         def run_import() -> None:
             response = client.post("/api/imports/cpts", headers=headers,
@@ -100,7 +89,7 @@ def test_database_stopped_during_an_import_writes_nothing_and_service_recovers(
         assert down.status_code == 503 and down.json()["code"] == "database_unavailable"
 
         disposable_cluster.start()
-        assert _wait_for_health(client, 200) == 200
+        assert wait_for_health(client, 200) == 200
     with connect(disposable_cluster.url) as conn:
         assert _count(conn, "SELECT count(*) FROM cpts") == 0
         assert _count(conn, "SELECT count(*) FROM cpts_version") == 0

@@ -1,6 +1,5 @@
 """The health check: real database, real data, and recovery after the database comes back."""
 
-import time
 
 from fastapi.testclient import TestClient
 
@@ -8,7 +7,7 @@ from app.db import connect
 from app.main import create_app
 from app.migrations import upgrade
 from app.settings import Settings
-from tests.conftest import DisposableCluster
+from tests.conftest import DisposableCluster, wait_for_health
 
 
 def test_health_reports_the_loaded_communes_and_cog(client: TestClient, conn) -> None:
@@ -27,17 +26,6 @@ def test_unknown_path_is_problem_json(client: TestClient) -> None:
     assert response.json()["code"] == "not_found"
 
 
-def _wait_for(client: TestClient, status: int, seconds: float = 30) -> int:
-    deadline = time.monotonic() + seconds
-    last = -1
-    while time.monotonic() < deadline:
-        last = client.get("/api/health").status_code
-        if last == status:
-            return last
-        time.sleep(0.5)
-    return last
-
-
 def test_health_answers_503_while_the_database_is_down_and_recovers(
     disposable_cluster: DisposableCluster,
 ) -> None:
@@ -45,7 +33,7 @@ def test_health_answers_503_while_the_database_is_down_and_recovers(
         upgrade(conn, Settings().migrations_dir)
     settings = Settings(database_url=disposable_cluster.url, pool_timeout_s=1.0)
     with TestClient(create_app(settings)) as client:
-        assert _wait_for(client, 200) == 200
+        assert wait_for_health(client, 200) == 200
         assert client.get("/api/health").json()["communes"] == 0
 
         disposable_cluster.stop()
@@ -55,4 +43,4 @@ def test_health_answers_503_while_the_database_is_down_and_recovers(
         assert response.json()["code"] == "database_unavailable"
 
         disposable_cluster.start()
-        assert _wait_for(client, 200) == 200
+        assert wait_for_health(client, 200) == 200

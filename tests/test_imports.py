@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from openpyxl import Workbook
 
 from app.cli import main as cli_main
 from app.db import Conn
 from app.settings import PROJECT_ROOT
 from tests.auth_fixtures import Account, ClientAs, MakeAccount
+from tests.test_import_parsing import _xlsx
 
 FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "alpes-maritimes"
 NICE = "06088"
@@ -27,7 +27,7 @@ NICE_CPTS = {"CPTS NICE CENTRE NICE EST", "CPTS NICE NORD ET SES COLLINES",
 
 @pytest.fixture
 def agent_account(make_account: MakeAccount) -> Account:
-    """A fresh agent of the PACA agency (région 93): sees no draft, so each import creates."""
+    """A fresh agent of the PACA agency (région 93)."""
     return make_account("ars", regions=["93"])
 
 
@@ -83,12 +83,25 @@ def population(conn: Conn, codes: list[str]) -> int:
     return int(row["p"])
 
 
-def fixture_membership() -> dict[str, set[str]]:
+def fixture_membership(suffix: str = "") -> dict[str, set[str]]:
     membership: dict[str, set[str]] = {}
     for line in (FIXTURES / "cpts_communes.csv").read_text(encoding="utf-8").splitlines()[1:]:
         cpts, code, *_ = line.split(";")
-        membership.setdefault(cpts, set()).add(code)
+        name = cpts if cpts == "HORS CPTS" or not suffix else f"{cpts} {suffix}"
+        membership.setdefault(name, set()).add(code)
     return membership
+
+
+def fixture_listing(suffix: str) -> bytes:
+    """The Alpes-Maritimes listing with every CPTS name suffixed: the test database is kept
+    between runs and agencies read the CPTS that earlier runs imported, so the same names
+    would be updates, not creations."""
+    lines = (FIXTURES / "cpts_communes.csv").read_text(encoding="utf-8").splitlines()
+    renamed = [lines[0]]
+    for line in lines[1:]:
+        cpts, rest = line.split(";", 1)
+        renamed.append(line if cpts == "HORS CPTS" else f"{cpts} {suffix};{rest}")
+    return ("\n".join(renamed) + "\n").encode()
 
 
 @pytest.fixture
@@ -107,13 +120,14 @@ def unchanged(conn: Conn, agent_account: Account) -> Iterator[Callable[[], None]
 
 def test_import_of_the_alpes_maritimes_listing_creates_16_cpts_with_nice_as_overlap(
         agent: TestClient, conn: Conn) -> None:
-    data = (FIXTURES / "cpts_communes.csv").read_bytes()
+    suffix = tag()
+    data = fixture_listing(suffix)
     response = post_import(agent, data, "cpts_communes.csv")
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["rows"] == 165 and report["format"] == "csv" and report["separator"] == ";"
     assert (report["created"], report["updated"], report["errors"]) == (16, 0, [])
-    membership = fixture_membership()
+    membership = fixture_membership(suffix)
     hors = membership.pop("HORS CPTS")
     assert {c["name"] for c in report["cpts"]} == set(membership)
     for cpts in report["cpts"]:
@@ -124,7 +138,7 @@ def test_import_of_the_alpes_maritimes_listing_creates_16_cpts_with_nice_as_over
                               "WHERE cpts_id = %s", (cpts["id"],)).fetchone()
         assert stored == {"population": cpts["population"], "size_class": cpts["size_class"]}
     nice = {c["name"]: c for c in report["cpts"] if NICE in c["communes"]}
-    assert set(nice) == NICE_CPTS
+    assert set(nice) == {f"{name} {suffix}" for name in NICE_CPTS}
     for name, cpts in nice.items():
         imported_ids = {other["id"] for other in nice.values() if other["name"] != name}
         overlapping = {o["cpts_id"] for o in cpts["overlaps"] if NICE in o["communes"]}
@@ -142,14 +156,17 @@ def test_import_of_the_alpes_maritimes_listing_creates_16_cpts_with_nice_as_over
 def test_dry_run_gives_the_same_report_and_writes_nothing(
         agent: TestClient, agent_account: Account, conn: Conn,
         unchanged: Callable[[], None]) -> None:
-    data = (FIXTURES / "cpts_communes.csv").read_bytes()
+    suffix = tag()
+    data = fixture_listing(suffix)
+    nice_names = {f"{name} {suffix}" for name in NICE_CPTS}
     response = post_import(agent, data, dry_run=True)
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["dry_run"] is True and report["created"] == 16
     assert all(c["id"] is None and c["action"] == "created" for c in report["cpts"])
-    nice_centre = next(c for c in report["cpts"] if c["name"] == "CPTS NICE CENTRE NICE EST")
-    assert {o["name"] for o in nice_centre["overlaps"]} >= NICE_CPTS - {nice_centre["name"]}
+    nice_centre = next(c for c in report["cpts"]
+                       if c["name"] == f"CPTS NICE CENTRE NICE EST {suffix}")
+    assert {o["name"] for o in nice_centre["overlaps"]} >= nice_names - {nice_centre["name"]}
     unchanged()
     assert post_import(agent, data).json()["created"] == 16
     conn.rollback()
@@ -343,20 +360,6 @@ def test_lambert93_coordinates_are_refused_unless_the_crs_says_so(agent: TestCli
 
 
 # --- Spreadsheets -------------------------------------------------------------------------------
-
-def _xlsx(sheets: dict[str, list[list[object]]]) -> bytes:
-    workbook = Workbook()
-    default = workbook.active
-    assert default is not None
-    workbook.remove(default)
-    for title, rows in sheets.items():
-        sheet = workbook.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
 
 def test_xlsx_with_a_notes_sheet_imports_the_data_sheet_and_says_which(
         agent: TestClient) -> None:

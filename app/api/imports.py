@@ -164,12 +164,14 @@ def import_cpts(
                                                           "polygone")] = 0.5,
     sheet: Annotated[str | None, Query(max_length=100,
                                        description="XLSX : la feuille à lire")] = None,
-    status: Annotated[Status, Query(description="Stade des CPTS créées")] = Status.PRE_PROJET,
+    status: Annotated[Status | None, Query(
+        description="Stade des CPTS créées (par défaut : pré-projet pour un porteur, lettre "
+                    "d'intention pour une ARS)")] = None,
 ) -> dict[str, Any]:
     """Importe un fichier de lignes `cpts;code_commune` (ou de noms de communes avec leur
     département, ou de polygones GeoJSON) : crée les CPTS absentes, met à jour les autres, tout
     ou rien. Les communes des pseudo-CPTS (« HORS CPTS », « Zone blanche ») sont notées non
     couvertes. Le compte rendu donne par CPTS la population et la taille qui en résultent."""
     return service.import_cpts(ctx, upload.data, ImportOptions(
-        dry_run=dry_run, share=share, sheet=sheet, status=status.value,
+        dry_run=dry_run, share=share, sheet=sheet, status=status.value if status else None,
         filename=upload.filename))

@@ -88,6 +88,10 @@ class UnitsOut(BaseModel):
 def _json(request: Request, content: Any) -> Response:
     """JSON, gzip-compressed when the client accepts it (national listings weigh ~1 MB)."""
     body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _json_body(request, body)
+
+
+def _json_body(request: Request, body: bytes) -> Response:
     headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
     if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
         body = gzip.compress(body, compresslevel=5)
@@ -107,6 +111,58 @@ def map_perimeters(
     """Les CPTS visibles avec leurs communes, pour colorer la carte (une seule requête)."""
     wanted = [s for s in statuses.split(",") if s] if statuses else None
     return _json(request, service.perimeters(ctx, wanted, include_archived=include_archived))
+
+
+class OverviewCptsOut(BaseModel):
+    id: int
+    name: str
+    status: str
+    pending_status: str | None
+    region: str
+    version: int
+    is_scenario: bool
+    archived: bool
+    population: int
+    size_class: int
+
+
+class OverlapOut(BaseModel):
+    code: str
+    cpts: list[int]
+    geometry: dict[str, Any]
+
+
+class OverviewOut(BaseModel):
+    population_year: int
+    size_rule: str
+    cpts: list[OverviewCptsOut]
+    outlines: dict[str, dict[str, Any]] = Field(
+        description="contour généralisé (GeoJSON, WGS84) de chaque CPTS, par identifiant")
+    overlaps: list[OverlapOut]
+    land: list[dict[str, Any]] = Field(description="les régions (GeoJSON), fond des zones "
+                                                   "blanches")
+
+
+class UnitAtOut(BaseModel):
+    code: str
+
+
+@router.get("/map/overview", response_model=OverviewOut,
+            responses={200: {"content": {"application/json": {}}}})
+def map_overview(request: Request, ctx: CptsContext) -> Response:
+    """La carte nationale de la couverture en un document léger : les CPTS visibles (sans leurs
+    communes) avec leur contour généralisé, les communes revendiquées par plusieurs CPTS (pour
+    les hachures) et le fond des régions, sur lequel les zones blanches apparaissent."""
+    return _json_body(request, service.overview(ctx))
+
+
+@router.get("/map/unit-at", response_model=UnitAtOut,
+            responses={404: {"description": "Aucune commune à cet endroit"}})
+def map_unit_at(lat: Annotated[float, Query(ge=-90, le=90)],
+                lon: Annotated[float, Query(ge=-180, le=180)],
+                ctx: CptsContext) -> dict[str, str]:
+    """La commune (ou l'arrondissement) sous un point : un clic sur la carte nationale."""
+    return service.unit_at(ctx, lon, lat)
 
 
 @router.get("/map/cpts/{cpts_id}/actions", response_model=ActionsOut)

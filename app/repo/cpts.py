@@ -116,15 +116,19 @@ def insert_version(conn: Conn, *, cpts_id: int, version: int, author_id: int | N
                    name: str, status: str, archived: bool, units: list[str], added: list[str],
                    removed: list[str], population: int, population_year: int, size_class: int,
                    size_rule: str, outline: bytes | None) -> None:
+    """A new version; its `outline_g1` (the national map's outline) is drawn here from the units'
+    generalised band, in the same statement."""
     conn.execute(
         """INSERT INTO cpts_version (cpts_id, version, author_id, author_email, reason,
                effective_date, name, status, archived, units, added, removed, population,
-               population_year, size_class, size_rule, outline)
+               population_year, size_class, size_rule, outline, outline_g1)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                   ST_SetSRID(ST_GeomFromWKB(%s), 4326))""",
+                   ST_SetSRID(ST_GeomFromWKB(%s), 4326),
+                   (SELECT ST_Transform(ST_Multi(ST_Union(u.geom_g1)), 4326) FROM commune u
+                    WHERE u.code = ANY(%s) AND u.geom_g1 IS NOT NULL))""",
         (cpts_id, version, author_id, author_email, reason, effective_date, name, status,
          archived, units, added, removed, population, population_year, size_class, size_rule,
-         outline),
+         outline, units),
     )
 
 

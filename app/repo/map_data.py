@@ -87,3 +87,56 @@ def export_shapes(conn: Conn, cpts_id: int, codes: list[str]) -> dict[str, Any]:
            FROM cpts c JOIN cpts_version v ON v.cpts_id = c.id AND v.version = c.version
            WHERE c.id = %s""", (cpts_id,)).fetchone()
     return {"communes": communes, "outline": None if outline is None else outline["geometry"]}
+
+
+def plan_without_jit(conn: Conn) -> None:
+    """No JIT compilation for the rest of the transaction: the overview's queries have high
+    cost estimates, and compiling them takes 100-500 ms, ten times what they take to run."""
+    conn.execute("SELECT set_config('jit', 'off', true)")
+
+
+def overview_outlines(conn: Conn, cpts_ids: list[int]) -> dict[int, str]:
+    """The light outline (`outline_g1`, the zoom 0-6 band) of the current version of each CPTS
+    of `cpts_ids`, as GeoJSON text (coordinates to ~100 m: below zoom 8 a pixel is wider than 600 m)."""
+    rows = conn.execute(
+        """SELECT c.id, ST_AsGeoJSON(v.outline_g1, 3) AS geometry
+           FROM cpts c JOIN cpts_version v ON v.cpts_id = c.id AND v.version = c.version
+           WHERE c.id = ANY(%s) AND v.outline_g1 IS NOT NULL""", (cpts_ids,)).fetchall()
+    return {int(r["id"]): r["geometry"] for r in rows}
+
+
+def overview_overlaps(conn: Conn, cpts_ids: list[int]) -> list[dict[str, Any]]:
+    """The units claimed by more than one CPTS of `cpts_ids`, with the ids of those CPTS and
+    their zoom 0-6 shape as GeoJSON text. (`= ANY` of a long array parameter would compare
+    each member row with every id, and sorting the ~35,000 listed memberships to group them
+    costs more than counting them in a hash: only the shared ones are sorted.)"""
+    return conn.execute(
+        """WITH listed AS MATERIALIZED (
+               SELECT m.code, m.cpts_id FROM unnest(%s::bigint[]) AS ids (id)
+               JOIN cpts_member m ON m.cpts_id = ids.id),
+           shared AS (
+               SELECT l.code, array_agg(l.cpts_id ORDER BY l.cpts_id) AS ids
+               FROM listed l
+               WHERE l.code IN (SELECT code FROM listed GROUP BY code HAVING count(*) > 1)
+               GROUP BY l.code)
+           SELECT s.code, s.ids, ST_AsGeoJSON(ST_Transform(u.geom_g1, 4326), 3) AS geometry
+           FROM shared s JOIN commune u ON u.code = s.code
+           WHERE u.geom_g1 IS NOT NULL ORDER BY s.code""", (cpts_ids,)).fetchall()
+
+
+def land_shapes(conn: Conn) -> list[str]:
+    """The regions in their zoom 0-6 band (unions of the same units' shapes), GeoJSON text:
+    the ground on which the zones blanches show."""
+    rows = conn.execute(
+        """SELECT ST_AsGeoJSON(ST_Transform(geom_g1, 4326), 3) AS geometry FROM region
+           WHERE geom_g1 IS NOT NULL ORDER BY code""").fetchall()
+    return [r["geometry"] for r in rows]
+
+
+def unit_at(conn: Conn, lon: float, lat: float) -> str | None:
+    """The code of the unit under a point (WGS84), if any."""
+    row = conn.execute(
+        """SELECT code FROM commune
+           WHERE is_unit AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))
+           ORDER BY code LIMIT 1""", (lon, lat)).fetchone()
+    return None if row is None else str(row["code"])

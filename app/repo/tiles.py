@@ -132,6 +132,8 @@ def seed(conn: Conn, release_id: int, layer: Layer = COMMUNES) -> int:
         for box in boxes:
             xs, ys = _tile_range(z, box["w"], box["s"], box["e"], box["n"])
             tiles.update((z, x, y) for x in xs for y in ys)
+    # Only the tiles of the release being loaded are kept (a re-seed replaces them).
+    conn.execute("DELETE FROM tile_seed")
     stored = 0
     for z, x, y in sorted(tiles):
         data = render(conn, layer, z, x, y)
@@ -140,7 +142,6 @@ def seed(conn: Conn, release_id: int, layer: Layer = COMMUNES) -> int:
                 "INSERT INTO tile_seed (release_id, layer, z, x, y, tile) "
                 "VALUES (%s, %s, %s, %s, %s, %s)", (release_id, layer.name, z, x, y, data))
             stored += 1
-    conn.execute("DELETE FROM tile_seed WHERE release_id <> %s", (release_id,))
     return stored
 
 

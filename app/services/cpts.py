@@ -39,6 +39,7 @@ from app.domain.perimeter import (
 from app.domain.size_rules import SizeRule, rule_for
 from app.errors import ProblemError
 from app.repo import cpts as repo
+from app.repo.reference import read_graph
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,19 @@ class Context:
     @property
     def sees_scenarios(self) -> bool:
         return self.user is not None and self.user.role in (Role.ADMIN, Role.ARS)
+
+
+# The command line (imports, scenario generator, administration) acts with every right. This user
+# exists in no table: the audit log records the actor `Actor.command_line()`, whose id is NULL.
+COMMAND_LINE_USER = User(id=0, email="ligne de commande", role=Role.ADMIN)
+
+
+def command_line_context(conn: Conn, *, graph: ReferenceGraph | None = None,
+                         user: User = COMMAND_LINE_USER, actor: Actor | None = None,
+                         publish_signed: bool = False) -> Context:
+    """A context for work done outside HTTP: scripts, command line, tests, benchmarks."""
+    return Context(conn=conn, graph=graph or read_graph(conn), rules=repo.size_rules(conn),
+                   user=user, actor=actor or Actor.command_line(), publish_signed=publish_signed)
 
 
 def _people(n: int) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import shapely
 
 from app.auth import audit
-from app.auth.policy import Visibility
+from app.auth.policy import Role, Status, Visibility
 from app.domain.import_geojson import rows_from_shares
 from app.domain.import_matching import ImportReference, Plan, PlannedCpts, build_reference
 from app.domain.import_matching import plan_import as plan_rows
@@ -33,7 +33,9 @@ class ImportOptions:
     dry_run: bool = False
     share: float = 0.5  # GeoJSON: least share of a commune's area inside a polygon
     sheet: str | None = None  # XLSX: the sheet to read when several have the columns
-    status: str = "pre_projet"  # stage of the CPTS the import creates
+    # Stage of the CPTS the import creates; None: a draft for carriers, the letter of intent
+    # for agencies (which do not open drafts) — see `creation_status`.
+    status: str | None = None
     filename: str | None = None  # for the versions' reason and the audit log
 
 
@@ -66,11 +68,20 @@ class _ReferenceCache:
 _references = _ReferenceCache()
 
 
+def creation_status(ctx: Context, options: ImportOptions) -> str:
+    """The stage given, or the first stage the importing user may create."""
+    if options.status is not None:
+        return options.status
+    if ctx.user is not None and ctx.user.role is Role.ARS:
+        return Status.LETTRE_INTENTION.value
+    return Status.PRE_PROJET.value
+
+
 def _check_options(options: ImportOptions) -> None:
     if not 0 < options.share <= 1:
         raise ProblemError(422, "invalid_share", "La part de surface doit être comprise entre 0 "
                                                  "(exclu) et 1.")
-    if options.status not in STATUSES:
+    if options.status is not None and options.status not in STATUSES:
         raise ProblemError(422, "unknown_status", f"Stade inconnu : {options.status}. Stades : "
                                                   + ", ".join(STATUSES) + ".")
 
@@ -131,9 +142,10 @@ def _write(ctx: Context, planned: PlannedCpts, members: tuple[str, ...],
            target: dict[str, Any] | None, options: ImportOptions) -> Outcome:
     reason = f"Import du fichier « {options.filename} »" if options.filename else "Import"
     if target is None:
-        cpts_id = cpts_service.create(ctx, name=planned.name, status=options.status,
+        cpts_id = cpts_service.create(ctx, name=planned.name,
+                                      status=creation_status(ctx, options),
                                       communes=list(members), reason=reason)
-        return Outcome(planned, members, cpts_id, "created", 1, options.status)
+        return Outcome(planned, members, cpts_id, "created", 1, creation_status(ctx, options))
     cpts_id, version = int(target["id"]), int(target["version"])
     if set(cpts_repo.members(ctx.conn, cpts_id)) == set(members):
         return Outcome(planned, members, cpts_id, "unchanged", version, target["status"])

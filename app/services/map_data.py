@@ -2,6 +2,7 @@
 the communes), what the user may do with one CPTS (to hide the rest), groups of units and
 polygon selections for the edit mode. Access rules come from `app.auth.policy` only."""
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,31 +30,72 @@ SELECTION_MIN_SHARE = 0.5
 SELECTION_LIMIT = 5000
 
 
-def perimeters(ctx: Context, statuses: list[str] | None, *,
-               include_archived: bool = False) -> dict[str, Any]:
-    """The CPTS the user may read, each with its current units (one query for all units)."""
+def _visible(ctx: Context, statuses: list[str] | None, *,
+             include_archived: bool) -> list[dict[str, Any]]:
+    """The CPTS the user may read (their current version)."""
     for status in statuses or []:
         cpts_service._check_status(status)
     user = ctx.user
     scenario_regions = (None if user is not None and user.role is Role.ADMIN
                         else user.regions if user is not None and user.role is Role.ARS
                         else frozenset())
-    rows = cpts_repo.listing(
+    return cpts_repo.listing(
         ctx.conn, cpts_read_scope(user, publish_signed=ctx.publish_signed), region=None,
         departement=None, statuses=statuses, include_archived=include_archived,
         scenario_regions=scenario_regions)
+
+
+def _summary(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": int(row["id"]), "name": row["name"], "status": row["status"],
+        "pending_status": row["pending_status"], "region": row["region"],
+        "version": int(row["version"]), "is_scenario": row["is_scenario"],
+        "archived": row["archived_at"] is not None, "population": row["population"],
+        "size_class": row["size_class"],
+    }
+
+
+def perimeters(ctx: Context, statuses: list[str] | None, *,
+               include_archived: bool = False) -> dict[str, Any]:
+    """The CPTS the user may read, each with its current units (one query for all units)."""
+    rows = _visible(ctx, statuses, include_archived=include_archived)
     members = repo.members_of(ctx.conn, [int(r["id"]) for r in rows])
     return {
         "population_year": ctx.graph.population_year,
         "size_rule": ctx.rule().id,
-        "cpts": [{
-            "id": int(r["id"]), "name": r["name"], "status": r["status"],
-            "pending_status": r["pending_status"], "region": r["region"],
-            "version": int(r["version"]), "is_scenario": r["is_scenario"],
-            "archived": r["archived_at"] is not None, "population": r["population"],
-            "size_class": r["size_class"], "communes": members.get(int(r["id"]), []),
-        } for r in rows],
+        "cpts": [_summary(r) | {"communes": members.get(int(r["id"]), [])} for r in rows],
     }
+
+
+def overview(ctx: Context) -> bytes:
+    """The national coverage map in one light JSON document: every CPTS the user may read
+    (not archived) without its units, the generalised outline of each, the units two or more
+    of them claim (with their ids, for the hatching) and the regions' shapes (the ground the
+    zones blanches show on). Geometries are GeoJSON text from PostGIS, spliced as they are."""
+    repo.plan_without_jit(ctx.conn)
+    rows = _visible(ctx, None, include_archived=False)
+    ids = [int(r["id"]) for r in rows]
+    outlines = repo.overview_outlines(ctx.conn, ids)
+    overlaps = repo.overview_overlaps(ctx.conn, ids)
+    land = repo.land_shapes(ctx.conn)
+    head = json.dumps({"population_year": ctx.graph.population_year,
+                       "size_rule": ctx.rule().id, "cpts": [_summary(r) for r in rows]},
+                      ensure_ascii=False, separators=(",", ":"))
+    parts = [head[:-1], ',"outlines":{',
+             ",".join(f'"{cpts_id}":{geometry}' for cpts_id, geometry in outlines.items()),
+             '},"overlaps":[',
+             ",".join(f'{{"code":{json.dumps(r["code"])},'
+                      f'"cpts":{json.dumps([int(i) for i in r["ids"]])},'
+                      f'"geometry":{r["geometry"]}}}' for r in overlaps),
+             '],"land":[', ",".join(land), "]}"]
+    return "".join(parts).encode("utf-8")
+
+
+def unit_at(ctx: Context, lon: float, lat: float) -> dict[str, str]:
+    code = repo.unit_at(ctx.conn, lon, lat)
+    if code is None:
+        raise ProblemError(404, "no_unit_here", "Aucune commune à cet endroit.")
+    return {"code": code}
 
 
 @dataclass(frozen=True)

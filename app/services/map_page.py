@@ -29,6 +29,10 @@ TILE_URL = "/api/tiles/{layer}/{z}/{x}/{y}.pbf"
 FRANCE_CENTER = (46.6, 2.45)
 FRANCE_BOUNDS = ((41.3, -5.2), (51.1, 9.6))
 COMMUNES_MIN_ZOOM = 6  # the tiles carry communes from zoom 6 (app.repo.tiles.COMMUNES)
+# Below this zoom the coverage and zones blanches views draw the CPTS outlines
+# (`GET /api/map/overview`) instead of the commune tiles: a national view holds ~35,000
+# communes, drawn without borders at these zooms anyway.
+OVERVIEW_MAX_ZOOM = 8
 MAX_ZOOM = 16
 
 
@@ -164,6 +168,7 @@ def page_config(parts: MapParts, user: User, *, can_create: bool) -> dict[str, A
         "names": parts.names,
         "static": STATIC_PREFIX,
         "communes_min_zoom": COMMUNES_MIN_ZOOM,
+        "overview_max_zoom": OVERVIEW_MAX_ZOOM,
         "france_bounds": FRANCE_BOUNDS,
         "statuses": [{"id": s, "label": STATUS_LABELS[s]} for s in STATUSES],
         "user": {"email": user.email, "role": user.role.value,

@@ -65,6 +65,8 @@ export class Api {
   versions(id) { return this.get(`/api/cpts/${id}/versions`); }
   history(id) { return this.get(`/api/cpts/${id}/history`); }
   actions(id) { return this.get(`/api/map/cpts/${id}/actions`); }
+  overview() { return this.get("/api/map/overview"); }
+  unitAt(lat, lon) { return this.get("/api/map/unit-at", { lat, lon }); }
   perimeters(statuses) { return this.get("/api/map/perimeters", { statuses: statuses.join(",") }); }
   group(kind, code) { return this.get(`/api/map/groups/${kind}/${encodeURIComponent(code)}`); }
   selection(geometry) { return this.post("/api/map/selection", { geometry }); }

@@ -63,3 +63,12 @@ export function hatchPattern(colors, size = 8) {
   patterns.set(key, pattern);
   return pattern;
 }
+
+/** `color` (#rrggbb) at `opacity` over white, as an opaque colour. */
+export function mixWithWhite(color, opacity) {
+  const channel = (index) => {
+    const value = parseInt(color.slice(1 + 2 * index, 3 + 2 * index), 16);
+    return Math.round(255 - (255 - value) * opacity).toString(16).padStart(2, "0");
+  };
+  return `#${channel(0)}${channel(1)}${channel(2)}`;
+}

@@ -14,10 +14,34 @@ export class Perimeters {
     this.populationYear = null;
   }
 
+  /**
+   * The CPTS without their units (`GET /api/map/overview`): enough for the legend, the
+   * chooser and the national map; the units come with `load`.
+   */
+  loadSummary(data) {
+    this.list = data.cpts;
+    this.populationYear = data.population_year;
+    this.byId = new Map(this.list.map((cpts) => [cpts.id, cpts]));
+    this.shared = data.overlaps.map((overlap) => overlap.cpts);
+  }
+
+  /** Resolves once `load` has given every CPTS its units. */
+  whenComplete() {
+    if (!this.completed) this.completed = new Promise((resolve) => { this.complete = resolve; });
+    return this.completed;
+  }
+
+  /** The ids of the CPTS of each unit claimed by more than one. */
+  overlapGroups() {
+    return this.byCode.size ? [...this.byCode.values()].filter((ids) => ids.length > 1) : this.shared || [];
+  }
+
   load(data) {
     this.list = data.cpts;
     this.populationYear = data.population_year;
     this.byId = new Map(this.list.map((cpts) => [cpts.id, cpts]));
+    this.whenComplete();
+    this.complete();
     this.byCode = new Map();
     for (const cpts of this.list) {
       if (cpts.archived) continue;
@@ -90,8 +114,8 @@ export class CoverageView {
 
   renderLegend() {
     const visible = this.perimeters.list.filter((c) => !c.archived && this.shown.has(c.status));
-    const overlaps = [...this.perimeters.byCode.values()].filter((ids) =>
-      ids.filter((id) => this.shown.has(this.perimeters.byId.get(id).status)).length > 1).length;
+    const overlaps = this.perimeters.overlapGroups().filter((ids) =>
+      ids.filter((id) => this.shown.has(this.perimeters.byId.get(id)?.status)).length > 1).length;
     clear($("#coverage-status"),
       `${plural(visible.length, "CPTS affichée", "CPTS affichées")} · ${plural(overlaps, "commune")} en chevauchement`);
     const items = visible.sort((a, b) => a.name.localeCompare(b.name, "fr")).map((cpts) =>
@@ -123,6 +147,7 @@ export class CoverageView {
       clear(box, h("p", { class: "notice error" }, error.message));
       return;
     }
+    await this.perimeters.whenComplete();
     if (this.cardCode !== code) return;
     const covering = this.perimeters.covering(code, null).map((id) => this.perimeters.byId.get(id));
     clear(box,

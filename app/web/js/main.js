@@ -1,12 +1,16 @@
 // Entry point of the map page: finds the folium map and layers named in the page's JSON
-// configuration, loads the perimeters, and wires the three views, the search box, the mode
-// tabs and the keyboard shortcuts (Ctrl+Z / Ctrl+Y in the edit mode).
+// configuration, draws the national overview (CPTS outlines) first, then loads the perimeters
+// with their communes, and wires the three views, the search box, the mode tabs and the
+// keyboard shortcuts (Ctrl+Z / Ctrl+Y in the edit mode). Below `overview_max_zoom` the coverage
+// and zones blanches views show the overview; from there on (and always in the edit mode) the
+// communes' vector tiles.
 
 import { Api } from "./api.js";
 import { CommunesLayer } from "./communes-layer.js";
 import { CoverageView, Perimeters } from "./coverage.js";
 import { $, $$, h, toast } from "./dom.js";
 import { EditMode } from "./edit.js";
+import { OverviewLayer } from "./overview.js";
 import { SearchBox } from "./search.js";
 import { WhiteZonesView } from "./whitezones.js";
 
@@ -20,6 +24,7 @@ window.cptsMap = { metrics, config };
 const api = new Api();
 const perimeters = new Perimeters();
 const communes = new CommunesLayer(map, window[config.names.layers.communes]);
+const overview = new OverviewLayer(map);
 const draw = { control: window[config.names.draw.control], items: window[config.names.draw.items] };
 
 let mode = "coverage";
@@ -30,7 +35,7 @@ const coverage = new CoverageView({
 });
 const edit = new EditMode({
   api, map, communes, perimeters, draw, metrics,
-  onSaved: () => loadPerimeters(),
+  onSaved: () => Promise.all([loadOverview(), loadPerimeters()]),
 });
 const white = new WhiteZonesView({
   api, map, communes, statuses: config.statuses,
@@ -39,6 +44,34 @@ const white = new WhiteZonesView({
 
 function currentStyle() {
   return mode === "edit" && edit.active ? edit.style() : coverage.style();
+}
+
+/** Whether the communes' tiles are shown (else the overview of the CPTS outlines). */
+function showsCommunes() {
+  return mode === "edit" || map.getZoom() >= config.overview_max_zoom;
+}
+
+function updateLayers() {
+  const note = $("#zoom-note");
+  if (note) note.hidden = showsCommunes();
+  if (showsCommunes()) {
+    overview.hide();
+    communes.show();
+  } else {
+    map.removeLayer(communes.layer);
+    overview.show();
+  }
+}
+
+async function loadOverview(request = api.overview()) {
+  const data = await request;
+  mark("overview_data");
+  perimeters.loadSummary(data);
+  overview.shown = coverage.shown;
+  overview.load(data);
+  mark("overview_built");
+  coverage.renderLegend();
+  edit.fillChooser();
 }
 
 async function loadPerimeters() {
@@ -60,6 +93,7 @@ function switchMode(next) {
   }
   if (next !== "white") communes.highlight([]);
   communes.setStyle(currentStyle());
+  updateLayers();
 }
 
 function bindTabs() {
@@ -96,10 +130,16 @@ function bindMap() {
     switchMode(mode === "white" ? "white" : "coverage");
     coverage.showCard(code);
   });
+  map.on("click", async (event) => {  // the overview: which commune is under the click
+    if (!map.hasLayer(overview.group) || edit.drawing?.enabled()) return;
+    let found;
+    try { found = await api.unitAt(event.latlng.lat.toFixed(6), event.latlng.lng.toFixed(6)); } catch { return; }
+    coverage.showCard(found.code);
+  });
   L.control.scale({ imperial: false }).addTo(map);
   const note = L.control({ position: "bottomleft" });
   note.onAdd = () => h("div", { class: "map-note", id: "zoom-note" },
-    `Les communes s'affichent à partir du zoom ${config.communes_min_zoom}.`);
+    `Contours des CPTS : les communes s'affichent à partir du zoom ${config.overview_max_zoom}.`);
   note.addTo(map);
   const outreMer = L.control({ position: "bottomleft" });
   outreMer.onAdd = () => h("div", { class: "map-note outre-mer", role: "group", "aria-label": "Aller outre-mer" },
@@ -108,9 +148,7 @@ function bindMap() {
      ["La Réunion", [[-21.4, 55.2], [-20.85, 55.85]]], ["Mayotte", [[-13.0, 45.0], [-12.6, 45.3]]]]
       .map(([label, bounds]) => h("button", { type: "button", onclick: () => map.fitBounds(bounds) }, label)));
   outreMer.addTo(map);
-  const updateNote = () => { $("#zoom-note").hidden = map.getZoom() >= config.communes_min_zoom; };
-  map.on("zoomend", updateNote);
-  updateNote();
+  map.on("zoomend", updateLayers);
   if (config.names.basemap) {
     const basemap = window[config.names.basemap];
     basemap.once("tileerror", () => {
@@ -139,19 +177,33 @@ async function start() {
   for (const element of $$("[data-needs=create]")) element.hidden = !config.can_create;
   coverage.renderFilters($("fieldset[data-filters=coverage]"), () => {
     coverage.renderLegend();
+    overview.restyle();
     communes.setStyle(currentStyle());
   });
   map.fitBounds(config.france_bounds, { animate: false });
-  const perimetersLoaded = api.me().then(() => { mark("me"); return loadPerimeters(); });
+  // The overview first; the communes of every CPTS (for the commune tiles, the card and the
+  // edit mode) once it is painted. Commune tiles wait for them to be drawn in their colours.
+  // (a GET: the overview needs no CSRF token, so it does not wait for /api/me)
+  const overviewRequest = api.overview();
+  const overviewLoaded = api.me().then(() => { mark("me"); return loadOverview(overviewRequest); });
+  const perimetersLoaded = overviewLoaded.then(() => overview.painted()).then(() => loadPerimeters());
   communes.holdDrawingUntil(perimetersLoaded);
   let tiles = 0;
   communes.layer.on("tileload", () => { tiles += 1; if (tiles === 1) mark("first_tile"); });
-  communes.show();
+  updateLayers();
+  await overviewLoaded;
+  mark("overview");
+  if (showsCommunes()) {
+    await perimetersLoaded;
+    await communes.loaded();
+    mark("tiles_loaded");
+  } else {
+    await overview.painted();
+    mark("overview_drawn");
+  }
+  metrics.firstRender = performance.now();
   await perimetersLoaded;
   mark("perimeters");
-  await communes.loaded();
-  mark("tiles_loaded");
-  metrics.firstRender = performance.now();
   document.body.dataset.ready = "true";
 }
 

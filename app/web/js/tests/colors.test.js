@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { WHITE_ZONE, coverageFill, cptsColor } from "../colors.js";
+import { WHITE_ZONE, coverageFill, cptsColor, mixWithWhite } from "../colors.js";
 
 test("each CPTS gets a stable colour, and neighbours in the list differ", () => {
   assert.equal(cptsColor(7), cptsColor(7));
@@ -20,4 +20,10 @@ test("a commune is white zone, single or overlap", () => {
   const overlap = coverageFill([9, 2]);
   assert.equal(overlap.kind, "overlap");
   assert.deepEqual(overlap.colors, [cptsColor(2), cptsColor(9)]);
+});
+
+test("a colour flattened over white keeps its hue and lightens with transparency", () => {
+  assert.equal(mixWithWhite("#d7191c", 1), "#d7191c");
+  assert.equal(mixWithWhite("#d7191c", 0), "#ffffff");
+  assert.equal(mixWithWhite("#000000", 0.6), "#666666");
 });
