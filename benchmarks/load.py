@@ -314,6 +314,7 @@ def figures(outcome: Outcome, users: int, seconds: float) -> list[Figure]:
                  if status == 0 or 400 <= status < 500)
     carriers = len(outcome.carriers)
     checks = outcome.checks
+    writes = checks.get("writes_acknowledged", 0)
     note = (f"{users} users ({carriers} carriers, {users - carriers} ARS agents) for "
             f"{seconds:g} s, think {THINK_S[0]:g}–{THINK_S[1]:g} s; {WORKERS} workers, pool "
             f"{POOL_MAX_SIZE} each; load average {outcome.load_before:.1f} → "
@@ -339,8 +340,8 @@ def figures(outcome: Outcome, users: int, seconds: float) -> list[Figure]:
                if first_error else "4xx answers and transport errors"),
         Figure("load.conflicts_412", conflicts, "", 1,
                note="each carrier alone on its CPTS: a 412 would be a spurious conflict"),
-        Figure("load.writes_acknowledged", checks.get("writes_acknowledged", 0), "",
-               note=f"PATCH answered 200, {checks.get('writes_acknowledged', 0) / outcome.elapsed_s:.1f}/s"),
+        Figure("load.writes_acknowledged", writes, "",
+               note=f"PATCH answered 200, {writes / outcome.elapsed_s:.1f}/s"),
         Figure("load.lost_updates", checks.get("lost_updates", 0), "", 1,
                note="acknowledged writes missing from the stored versions"),
         Figure("load.unacknowledged_writes", checks.get("unacknowledged_writes", 0), "", 1,

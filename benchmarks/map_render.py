@@ -6,9 +6,10 @@ and the ~800 CPTS of `benchmarks.scenario`, loaded on first use). `cpts serve` i
 free port; Debian's Chromium is driven by Playwright for Python. The page signs in through the
 login form once, then:
 - first render: the page is opened in a fresh browser context (no browser cache) and timed from
-  the start of navigation to the moment every visible commune tile is drawn in its coverage
-  colour (`metrics.firstRender`, set by app/web/js/main.js); the first visit finds the server's
-  tile cache cold, the next ones warm;
+  the start of navigation to the moment the national coverage view is drawn in its colours
+  (`metrics.firstRender`, set by app/web/js/main.js: the CPTS outlines of the overview below
+  zoom 8, the commune tiles from there on); the first visit finds the server's tile cache cold,
+  the next ones warm;
 - click to panel: in the edit mode of one scenario CPTS, 20 communes around it are clicked one by
   one; each is timed from the click handler to the panel redrawn with the server's figures
   (population, class, headroom, warnings: `POST /api/simulations/perimeter`), as measured in

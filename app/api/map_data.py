@@ -91,10 +91,10 @@ def _json(request: Request, content: Any) -> Response:
     return _json_body(request, body)
 
 
-def _json_body(request: Request, body: bytes) -> Response:
+def _json_body(request: Request, body: bytes, *, compresslevel: int = 5) -> Response:
     headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
     if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
-        body = gzip.compress(body, compresslevel=5)
+        body = gzip.compress(body, compresslevel=compresslevel)
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)
 
@@ -153,7 +153,8 @@ def map_overview(request: Request, ctx: CptsContext) -> Response:
     """La carte nationale de la couverture en un document léger : les CPTS visibles (sans leurs
     communes) avec leur contour généralisé, les communes revendiquées par plusieurs CPTS (pour
     les hachures) et le fond des régions, sur lequel les zones blanches apparaissent."""
-    return _json_body(request, service.overview(ctx))
+    # level 1: ~1 MB of coordinates in ~10 ms instead of ~40 ms, for a fifth more bytes
+    return _json_body(request, service.overview(ctx), compresslevel=1)
 
 
 @router.get("/map/unit-at", response_model=UnitAtOut,

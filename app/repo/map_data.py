@@ -97,7 +97,8 @@ def plan_without_jit(conn: Conn) -> None:
 
 def overview_outlines(conn: Conn, cpts_ids: list[int]) -> dict[int, str]:
     """The light outline (`outline_g1`, the zoom 0-6 band) of the current version of each CPTS
-    of `cpts_ids`, as GeoJSON text (coordinates to ~100 m: below zoom 8 a pixel is wider than 600 m)."""
+    of `cpts_ids`, as GeoJSON text (coordinates to ~100 m: below zoom 8 a pixel is wider than
+    600 m)."""
     rows = conn.execute(
         """SELECT c.id, ST_AsGeoJSON(v.outline_g1, 3) AS geometry
            FROM cpts c JOIN cpts_version v ON v.cpts_id = c.id AND v.version = c.version

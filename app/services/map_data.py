@@ -3,6 +3,8 @@ the communes), what the user may do with one CPTS (to hide the rest), groups of 
 polygon selections for the edit mode. Access rules come from `app.auth.policy` only."""
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +24,14 @@ from app.auth.policy import (
 from app.errors import ProblemError
 from app.repo import cpts as cpts_repo
 from app.repo import map_data as repo
+from app.repo import tiles as tiles_repo
 from app.services import cpts as cpts_service
 from app.services.cpts import Context
+
+# Overview documents kept in memory (~1 MB each), one per distinct set of visible CPTS.
+OVERVIEW_CACHE_SIZE = 8
+_overview_cache: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+_overview_lock = threading.Lock()
 
 # A polygon selection keeps a unit when at least this share of its area is inside.
 SELECTION_MIN_SHARE = 0.5
@@ -74,13 +82,29 @@ def overview(ctx: Context) -> bytes:
     zones blanches show on). Geometries are GeoJSON text from PostGIS, spliced as they are."""
     repo.plan_without_jit(ctx.conn)
     rows = _visible(ctx, None, include_archived=False)
-    ids = [int(r["id"]) for r in rows]
-    outlines = repo.overview_outlines(ctx.conn, ids)
-    overlaps = repo.overview_overlaps(ctx.conn, ids)
-    land = repo.land_shapes(ctx.conn)
     head = json.dumps({"population_year": ctx.graph.population_year,
                        "size_rule": ctx.rule().id, "cpts": [_summary(r) for r in rows]},
                       ensure_ascii=False, separators=(",", ":"))
+    # The shapes follow from the listed CPTS and their versions (in `head`) and from the
+    # geodata release: a document already drawn for the same key is the same document.
+    key = (tiles_repo.current_vintage(ctx.conn).token, head)
+    with _overview_lock:
+        cached = _overview_cache.get(key)
+        if cached is not None:
+            _overview_cache.move_to_end(key)
+            return cached
+    body = _overview_body(ctx, head, [int(r["id"]) for r in rows])
+    with _overview_lock:
+        _overview_cache[key] = body
+        while len(_overview_cache) > OVERVIEW_CACHE_SIZE:
+            _overview_cache.popitem(last=False)
+    return body
+
+
+def _overview_body(ctx: Context, head: str, ids: list[int]) -> bytes:
+    outlines = repo.overview_outlines(ctx.conn, ids)
+    overlaps = repo.overview_overlaps(ctx.conn, ids)
+    land = repo.land_shapes(ctx.conn)
     parts = [head[:-1], ',"outlines":{',
              ",".join(f'"{cpts_id}":{geometry}' for cpts_id, geometry in outlines.items()),
              '},"overlaps":[',

@@ -70,8 +70,7 @@ async function loadOverview(request = api.overview()) {
   overview.shown = coverage.shown;
   overview.load(data);
   mark("overview_built");
-  coverage.renderLegend();
-  edit.fillChooser();
+  coverage.renderLegend();  // (the edit tab's chooser is filled with the perimeters)
 }
 
 async function loadPerimeters() {
