@@ -13,7 +13,7 @@ added and removed is the first unit bordering it.
   (the `ETag` of the previous answer), each answered with the whole CPTS as `GET` gives it
   (population, class, headroom, overlaps, warnings).
 - Baseline, measured in the same run: a second server whose only difference is
-  `app.repo.cpts.dissolved_outline` replaced by one `ST_Union` query (the naive way to dissolve
+  `app.repo.cpts.dissolved_outlines` replaced by one `ST_Union` query (the naive way to dissolve
   a perimeter). Both servers are up together and take the 200 changes in alternating blocks of
   20, so a burst of load elsewhere on the machine hits both alike.
 - Simulation: 200 `POST /api/simulations/perimeter` with `cpts_id` and the same commune added.
@@ -84,19 +84,23 @@ def perimeter(graph: ReferenceGraph) -> tuple[list[str], str]:
     raise RuntimeError(f"no {SIZE} contiguous units from département {SEED_DEPARTEMENT}")
 
 
-def st_union_outline(conn: Conn, codes: list[str]) -> bytes | None:
-    """The baseline's dissolved outline: one `ST_Union` in PostGIS."""
+def st_union_outlines(conn: Conn, codes: list[str]) -> tuple[bytes | None, bytes | None]:
+    """The baseline's dissolved outlines: `ST_Union` in PostGIS (full detail and zoom 0-6)."""
     row = conn.execute(
-        """SELECT ST_AsBinary(ST_Multi(ST_Union(geom))) AS wkb FROM commune
-           WHERE code = ANY(%s) AND geom IS NOT NULL""", (codes,)).fetchone()
-    return None if row is None or row["wkb"] is None else bytes(row["wkb"])
+        """SELECT ST_AsBinary(ST_Multi(ST_Union(geom))) AS full,
+                  ST_AsBinary(ST_Transform(ST_Multi(ST_Union(geom_g1)), 4326)) AS g1
+           FROM commune WHERE code = ANY(%s) AND geom IS NOT NULL""", (codes,)).fetchone()
+    if row is None:
+        return None, None
+    return (None if row["full"] is None else bytes(row["full"]),
+            None if row["g1"] is None else bytes(row["g1"]))
 
 
 def serve_with_st_union(port: int) -> None:
     """`cpts serve` (one worker) with the outline computed by `ST_Union`: the baseline."""
     import uvicorn
 
-    cpts_repo.dissolved_outline = st_union_outline
+    cpts_repo.dissolved_outlines = st_union_outlines
     uvicorn.run("app.main:create_app", factory=True, host="127.0.0.1", port=port,
                 log_config=None, access_log=False)
 
@@ -139,10 +143,10 @@ def outline_times(url: str, codes: list[str]) -> tuple[list[float], list[float]]
     shapely_ms, st_union_ms = [], []
     with connect(url) as conn:
         for _ in range(OUTLINE_RUNS):
-            for way, times in ((cpts_repo.dissolved_outline, shapely_ms),
-                               (st_union_outline, st_union_ms)):
+            for way, times in ((cpts_repo.dissolved_outlines, shapely_ms),
+                               (st_union_outlines, st_union_ms)):
                 started = time.perf_counter()
-                assert way(conn, codes) is not None
+                assert way(conn, codes)[0] is not None
                 times.append((time.perf_counter() - started) * 1000)
             conn.rollback()
     return shapely_ms, st_union_ms

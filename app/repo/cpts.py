@@ -97,38 +97,42 @@ def update_state(conn: Conn, cpts_id: int, **fields: Any) -> None:
                  values | {"id": cpts_id})
 
 
-def dissolved_outline(conn: Conn, codes: list[str]) -> bytes | None:
-    """The outline of a set of units: their polygons form an exact coverage, so an edge-based
-    union in Shapely is enough (and much faster than ST_Union)."""
-    rows = conn.execute(
-        "SELECT ST_AsBinary(geom) AS wkb FROM commune WHERE code = ANY(%s) AND geom IS NOT NULL",
-        (codes,)).fetchall()
-    if not rows:
+def _union_wkb(pieces: list[bytes]) -> bytes | None:
+    if not pieces:
         return None
-    merged = shapely.coverage_union_all(shapely.from_wkb([r["wkb"] for r in rows]))
+    merged = shapely.coverage_union_all(shapely.from_wkb(pieces))
     if isinstance(merged, shapely.Polygon):
         merged = shapely.MultiPolygon([merged])
     return bytes(shapely.to_wkb(merged))
+
+
+def dissolved_outlines(conn: Conn, codes: list[str]) -> tuple[bytes | None, bytes | None]:
+    """The outline of a set of units, at full detail and in the zoom 0-6 band (both WGS84).
+    Units form an exact coverage in each band, so an edge-based union in Shapely is enough,
+    and much faster than ST_Union."""
+    rows = conn.execute(
+        """SELECT ST_AsBinary(geom) AS full, ST_AsBinary(ST_Transform(geom_g1, 4326)) AS g1
+           FROM commune WHERE code = ANY(%s) AND geom IS NOT NULL""", (codes,)).fetchall()
+    return (_union_wkb([r["full"] for r in rows]),
+            _union_wkb([r["g1"] for r in rows if r["g1"] is not None]))
+
 
 
 def insert_version(conn: Conn, *, cpts_id: int, version: int, author_id: int | None,
                    author_email: str | None, reason: str | None, effective_date: date,
                    name: str, status: str, archived: bool, units: list[str], added: list[str],
                    removed: list[str], population: int, population_year: int, size_class: int,
-                   size_rule: str, outline: bytes | None) -> None:
-    """A new version; its `outline_g1` (the national map's outline) is drawn here from the units'
-    generalised band, in the same statement."""
+                   size_rule: str, outline: bytes | None, outline_g1: bytes | None) -> None:
+    """A new version with its outline and its light outline for the national map."""
     conn.execute(
         """INSERT INTO cpts_version (cpts_id, version, author_id, author_email, reason,
                effective_date, name, status, archived, units, added, removed, population,
                population_year, size_class, size_rule, outline, outline_g1)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                   ST_SetSRID(ST_GeomFromWKB(%s), 4326),
-                   (SELECT ST_Transform(ST_Multi(ST_Union(u.geom_g1)), 4326) FROM commune u
-                    WHERE u.code = ANY(%s) AND u.geom_g1 IS NOT NULL))""",
+                   ST_SetSRID(ST_GeomFromWKB(%s), 4326), ST_SetSRID(ST_GeomFromWKB(%s), 4326))""",
         (cpts_id, version, author_id, author_email, reason, effective_date, name, status,
          archived, units, added, removed, population, population_year, size_class, size_rule,
-         outline, units),
+         outline, outline_g1),
     )
 
 

@@ -239,6 +239,11 @@ def _check_status(status: str) -> Status:
     return Status(status)
 
 
+def _outlines(conn: Conn, codes: list[str]) -> dict[str, bytes | None]:
+    full, light = repo.dissolved_outlines(conn, codes)
+    return {"outline": full, "outline_g1": light}
+
+
 def _write_version(ctx: Context, *, cpts_id: int, version: int, name: str, status: str,
                    archived: bool, members: tuple[str, ...], previous: list[str],
                    reason: str | None, effective_date: date | None) -> Analysis:
@@ -252,7 +257,7 @@ def _write_version(ctx: Context, *, cpts_id: int, version: int, name: str, statu
         archived=archived, units=list(members), added=added, removed=removed,
         population=result.population, population_year=result.population_year,
         size_class=result.size_class, size_rule=result.size_rule,
-        outline=repo.dissolved_outline(ctx.conn, list(members)),
+        **_outlines(ctx.conn, list(members)),
     )
     repo.apply_member_diff(ctx.conn, cpts_id, added, removed)
     return result
