@@ -103,22 +103,28 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(url: str, **environment: str) -> Iterator[str]:
-    """`cpts serve` on a free local port against the database `url`; yields its base URL."""
+def running_server(url: str, arguments: Sequence[str] = (), *,
+                   command: Sequence[str] | None = None, **environment: str) -> Iterator[str]:
+    """`cpts serve` on a free local port against the database `url`, with extra arguments
+    (`--workers 2`) or another command (given `{port}` in place of the port); yields its base
+    URL and stops the server at the end."""
     port = free_port()
+    if command is None:
+        command = [*cpts_command(), "serve", "--host", "127.0.0.1", "--port", "{port}",
+                   *arguments]
+    argv = [part.replace("{port}", str(port)) for part in command]
     env = os.environ | {"DATABASE_URL": url, "LOG_LEVEL": "WARNING"} | environment
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(
-            [*cpts_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(argv, env=env, cwd=PROJECT_ROOT, stdout=log,
+                                  stderr=subprocess.STDOUT)
         try:
             _wait_until_healthy(server, base, log)
             yield base
         finally:
             server.terminate()
             try:
-                server.wait(timeout=15)
+                server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()

@@ -11,15 +11,13 @@ time.
 import os
 import re
 import secrets
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from benchmarks import PROJECT_ROOT, _cpts, _wait_until_healthy, cpts_command, free_port
+from benchmarks import _cpts, running_server
 
 PARALLEL_CALLS = 4
 
@@ -72,31 +70,8 @@ def account_tokens(url: str, accounts: Sequence[Account]) -> Iterator[list[str]]
                           [token_id for _, token_id in issued if token_id]))
 
 
-@contextmanager
-def server(url: str, arguments: Sequence[str] = (), *, command: Sequence[str] | None = None,
-           **environment: str) -> Iterator[str]:
-    """Like `benchmarks.running_server`, with extra `cpts serve` arguments (`--workers 2`) or
-    another command (given `{port}` in place of the port); yields the base URL."""
-    port = free_port()
-    if command is None:
-        command = [*cpts_command(), "serve", "--host", "127.0.0.1", "--port", "{port}",
-                   *arguments]
-    argv = [part.replace("{port}", str(port)) for part in command]
-    env = _environment(url) | environment
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(argv, env=env, cwd=PROJECT_ROOT, stdout=log,
-                                   stderr=subprocess.STDOUT)
-        try:
-            _wait_until_healthy(process, base, log)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+# `cpts serve` with extra arguments or another command: see `benchmarks.running_server`.
+server = running_server
 
 
 def python_module_command(module: str, *arguments: str) -> list[str]:

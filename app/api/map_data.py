@@ -16,7 +16,7 @@ router = APIRouter(tags=["carte"])
 GZIP_MIN_BYTES = 2048
 
 
-class PerimeterOut(BaseModel):
+class OverviewCptsOut(BaseModel):
     id: int
     name: str
     status: str
@@ -27,6 +27,9 @@ class PerimeterOut(BaseModel):
     archived: bool
     population: int
     size_class: int
+
+
+class PerimeterOut(OverviewCptsOut):
     communes: list[str]
 
 
@@ -111,19 +114,6 @@ def map_perimeters(
     """Les CPTS visibles avec leurs communes, pour colorer la carte (une seule requête)."""
     wanted = [s for s in statuses.split(",") if s] if statuses else None
     return _json(request, service.perimeters(ctx, wanted, include_archived=include_archived))
-
-
-class OverviewCptsOut(BaseModel):
-    id: int
-    name: str
-    status: str
-    pending_status: str | None
-    region: str
-    version: int
-    is_scenario: bool
-    archived: bool
-    population: int
-    size_class: int
 
 
 class OverlapOut(BaseModel):
