@@ -45,12 +45,16 @@ def connect(database_url: str, **kwargs: Any) -> Conn:
 
 
 def get_conn(request: Request) -> Iterator[Conn]:
+    """The request's connection: its transaction commits when the route returns (rolls back
+    when it raises) and the connection goes back to the pool."""
     pool: ConnectionPool[Conn] = request.app.state.pool
     with pool.connection() as conn:
         yield conn
 
 
-ConnDep = Annotated[Conn, Depends(get_conn)]
+# scope="function": the transaction ends before the response is sent, so that a client told
+# "200" or "201" has its write committed (FastAPI's default would commit after sending it).
+ConnDep = Annotated[Conn, Depends(get_conn, scope="function")]
 
 
 @cache

@@ -7,7 +7,8 @@ entry exists if and only if the change does. Secrets never go into `changes`.
 import getpass
 import ipaddress
 import socket
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.db import Conn
@@ -50,25 +51,38 @@ def change(before: Any, after: Any) -> dict[str, Any]:
     return {"before": before, "after": after}
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One entry of the audit log: what was done to which entity."""
+
+    action: str
+    entity: str
+    entity_id: object | None
+    summary: str
+    changes: dict[str, Any] = field(default_factory=dict)
+    regions: Collection[str] = ()
+
+
+def record_many(conn: Conn, actor: Actor, entries: Sequence[Entry]) -> list[int]:
+    """Append entries for one actor. `changes` maps a field to {"before", "after"}; no secret
+    fields."""
+    rows = []
+    for entry in entries:
+        leaked = SECRET_FIELDS.intersection(entry.changes)
+        if leaked:
+            raise ValueError(f"secret fields in an audit entry: {sorted(leaked)}")
+        rows.append(repo.AuditRow(
+            actor_id=actor.user_id, actor_email=actor.email, via=actor.via,
+            action=entry.action, entity=entry.entity,
+            entity_id=None if entry.entity_id is None else str(entry.entity_id),
+            summary=entry.summary, changes=entry.changes, regions=sorted(entry.regions),
+            ip=actor.ip, origin=actor.origin[:300] if actor.origin else None))
+    return repo.insert_many(conn, rows)
+
+
 def record(conn: Conn, actor: Actor, *, action: str, entity: str, entity_id: object | None,
            summary: str, changes: dict[str, Any] | None = None,
            regions: list[str] | frozenset[str] | None = None) -> int:
-    """Append one entry. `changes` maps a field to {"before", "after"}; no secret fields."""
-    changes = changes or {}
-    leaked = SECRET_FIELDS.intersection(changes)
-    if leaked:
-        raise ValueError(f"secret fields in an audit entry: {sorted(leaked)}")
-    return repo.insert(
-        conn,
-        actor_id=actor.user_id,
-        actor_email=actor.email,
-        via=actor.via,
-        action=action,
-        entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        summary=summary,
-        changes=changes,
-        regions=sorted(regions or ()),
-        ip=actor.ip,
-        origin=actor.origin[:300] if actor.origin else None,
-    )
+    """Append one entry (see `record_many`)."""
+    return record_many(conn, actor, [Entry(action, entity, entity_id, summary, changes or {},
+                                           regions or ())])[0]

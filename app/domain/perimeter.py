@@ -180,28 +180,34 @@ def enclaves(members: frozenset[str], graph: ReferenceGraph) -> list[tuple[str, 
     """Groups of outside units that the perimeter surrounds entirely (no sea, no border)."""
     found: list[tuple[str, ...]] = []
     visited: set[str] = set()
+    reaching_out: set[str] = set()  # outside units known to lead to an open edge
     for member in members:
         for start in graph.neighbours.get(member, frozenset()):
             if start in members or start in visited:
                 continue
-            component, enclosed = _outer_component(start, members, graph)
+            component, enclosed = _outer_component(start, members, graph, reaching_out)
             visited |= component
             if enclosed:
                 found.append(tuple(sorted(component)))
+            else:
+                reaching_out |= component
     found.sort()
     return found
 
 
-def _outer_component(start: str, members: frozenset[str], graph: ReferenceGraph
-                     ) -> tuple[set[str], bool]:
+def _outer_component(start: str, members: frozenset[str], graph: ReferenceGraph,
+                     reaching_out: set[str]) -> tuple[set[str], bool]:
+    """The outside units connected to `start`, and whether the perimeter encloses them.
+
+    The search stops as soon as it meets an open edge, a unit already known to lead to one,
+    or more units than an enclave can hold: all it has seen then leads out too.
+    """
     component = {start}
     queue = deque([start])
-    enclosed = True
     while queue:
         code = queue.popleft()
-        unit = graph.units[code]
-        if (unit.edge_m or 0.0) > OPEN_EDGE_M:
-            enclosed = False
+        if code in reaching_out or (graph.units[code].edge_m or 0.0) > OPEN_EDGE_M:
+            return component, False
         for neighbour in graph.neighbours.get(code, frozenset()):
             if neighbour in members or neighbour in component:
                 continue
@@ -209,7 +215,7 @@ def _outer_component(start: str, members: frozenset[str], graph: ReferenceGraph
             if len(component) > ENCLAVE_MAX_UNITS:
                 return component, False
             queue.append(neighbour)
-    return component, enclosed
+    return component, True
 
 
 def analyse(

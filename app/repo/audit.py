@@ -1,5 +1,6 @@
 """SQL for the audit log: append an entry, search entries. Nothing here updates or deletes."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,21 +26,34 @@ class AuditQuery:
     limit: int = 100
 
 
-def insert(conn: Conn, *, actor_id: int | None, actor_email: str | None, via: str,
-           action: str, entity: str, entity_id: str | None, summary: str,
-           changes: dict[str, Any], regions: list[str], ip: str | None,
-           origin: str | None) -> int:
-    row = conn.execute(
-        """
-        INSERT INTO audit_log (actor_id, actor_email, via, action, entity, entity_id, summary,
-                               changes, regions, ip, origin)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
-        """,
-        (actor_id, actor_email, via, action, entity, entity_id, summary, Jsonb(changes),
-         sorted(set(regions)), ip, origin),
-    ).fetchone()
-    assert row is not None
-    return int(row["id"])
+@dataclass(frozen=True)
+class AuditRow:
+    actor_id: int | None
+    actor_email: str | None
+    via: str
+    action: str
+    entity: str
+    entity_id: str | None
+    summary: str
+    changes: dict[str, Any]
+    regions: list[str]
+    ip: str | None
+    origin: str | None
+
+
+def insert_many(conn: Conn, rows: Sequence[AuditRow]) -> list[int]:
+    """Append entries; their ids in the order of `rows`."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            """
+            INSERT INTO audit_log (actor_id, actor_email, via, action, entity, entity_id,
+                                   summary, changes, regions, ip, origin)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
+            """,
+            [(r.actor_id, r.actor_email, r.via, r.action, r.entity, r.entity_id, r.summary,
+              Jsonb(r.changes), sorted(set(r.regions)), r.ip, r.origin) for r in rows],
+            returning=True)
+        return [int(row["id"]) for _ in cur.results() for row in cur.fetchall()]
 
 
 def search(conn: Conn, query: AuditQuery) -> list[dict[str, Any]]:

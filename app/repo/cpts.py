@@ -1,6 +1,7 @@
 """SQL for CPTS, their versions, members, events and comments, and the size-rule table."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -12,6 +13,59 @@ from app.auth.policy import CptsReadScope
 from app.db import Conn
 from app.domain.perimeter import Claim
 from app.domain.size_rules import SizeRule
+
+
+@dataclass(frozen=True)
+class NewCptsRow:
+    name: str
+    status: str
+    region: str
+    siege_commune: str | None
+    is_scenario: bool
+    created_by: int | None
+    stage_dates: dict[str, str]
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    cpts_id: int
+    version: int
+    author_id: int | None
+    author_email: str | None
+    reason: str | None
+    effective_date: date
+    name: str
+    status: str
+    archived: bool
+    units: tuple[str, ...]
+    added: list[str]
+    removed: list[str]
+    population: int
+    population_year: int
+    size_class: int
+    size_rule: str
+    outline: bytes | None
+    outline_g1: bytes | None
+
+
+@dataclass(frozen=True)
+class MemberDiff:
+    cpts_id: int
+    added: list[str]
+    removed: list[str]
+
+
+@dataclass(frozen=True)
+class EventRow:
+    cpts_id: int
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    version: int | None
+    actor_id: int | None
+    actor_email: str | None
+    comment: str | None
+
 
 CPTS_COLUMNS = sql.SQL("""
     c.id, c.name, c.status, c.region, c.siege_commune, c.is_scenario, c.version,
@@ -31,32 +85,39 @@ def size_rules(conn: Conn) -> list[SizeRule]:
     ]
 
 
+def get_many(conn: Conn, ids: Sequence[int], *, for_update: bool = False
+             ) -> dict[int, dict[str, Any]]:
+    """CPTS by id; locked in id order with `for_update` (two writers never wait on each other
+    in a cycle)."""
+    statement = sql.SQL("SELECT {columns} FROM cpts c WHERE c.id = ANY(%s) ORDER BY c.id {lock}"
+                        ).format(columns=CPTS_COLUMNS,
+                                 lock=sql.SQL("FOR UPDATE" if for_update else ""))
+    return {int(r["id"]): r for r in conn.execute(statement, (list(ids),)).fetchall()}
+
+
 def get(conn: Conn, cpts_id: int, *, for_update: bool = False) -> dict[str, Any] | None:
-    statement = sql.SQL("SELECT {columns} FROM cpts c WHERE c.id = %s {lock}").format(
-        columns=CPTS_COLUMNS, lock=sql.SQL("FOR UPDATE" if for_update else ""))
-    return conn.execute(statement, (cpts_id,)).fetchone()
+    return get_many(conn, [cpts_id], for_update=for_update).get(cpts_id)
 
 
-def members(conn: Conn, cpts_id: int) -> list[str]:
-    rows = conn.execute(
-        "SELECT code FROM cpts_member WHERE cpts_id = %s ORDER BY code", (cpts_id,)).fetchall()
-    return [r["code"] for r in rows]
+def members_many(conn: Conn, ids: Sequence[int]) -> dict[int, list[str]]:
+    """The current units of each CPTS, in code order."""
+    found: dict[int, list[str]] = {int(i): [] for i in ids}
+    for r in conn.execute("SELECT cpts_id, code FROM cpts_member WHERE cpts_id = ANY(%s) "
+                          "ORDER BY cpts_id, code", (list(ids),)).fetchall():
+        found[int(r["cpts_id"])].append(r["code"])
+    return found
 
 
-def member_regions(conn: Conn, cpts_id: int) -> list[str]:
-    rows = conn.execute(
-        """SELECT DISTINCT u.region FROM cpts_member m JOIN commune u ON u.code = m.code
-           WHERE m.cpts_id = %s ORDER BY 1""", (cpts_id,)).fetchall()
-    return [r["region"] for r in rows]
-
-
-def overlapping_ids(conn: Conn, cpts_id: int) -> list[int]:
-    rows = conn.execute(
-        """SELECT DISTINCT o.cpts_id FROM cpts_member m
-           JOIN cpts_member o ON o.code = m.code AND o.cpts_id <> m.cpts_id
-           JOIN cpts c ON c.id = o.cpts_id AND c.archived_at IS NULL
-           WHERE m.cpts_id = %s""", (cpts_id,)).fetchall()
-    return [int(r["cpts_id"]) for r in rows]
+def overlapping_ids(conn: Conn, ids: Sequence[int]) -> dict[int, list[int]]:
+    """For each CPTS, the live CPTS that share a unit with it."""
+    found: dict[int, list[int]] = {int(i): [] for i in ids}
+    for r in conn.execute(
+            """SELECT DISTINCT m.cpts_id, o.cpts_id AS other FROM cpts_member m
+               JOIN cpts_member o ON o.code = m.code AND o.cpts_id <> m.cpts_id
+               JOIN cpts c ON c.id = o.cpts_id AND c.archived_at IS NULL
+               WHERE m.cpts_id = ANY(%s) ORDER BY 1, 2""", (list(ids),)).fetchall():
+        found[int(r["cpts_id"])].append(int(r["other"]))
+    return found
 
 
 def claims(conn: Conn, codes: Iterable[str], *, exclude: int | None,
@@ -72,29 +133,43 @@ def claims(conn: Conn, codes: Iterable[str], *, exclude: int | None,
     return [Claim(r["code"], int(r["id"]), r["name"], r["status"]) for r in rows]
 
 
-def insert(conn: Conn, *, name: str, status: str, region: str, siege_commune: str | None,
-           is_scenario: bool, created_by: int | None, stage_dates: dict[str, str]) -> int:
-    row = conn.execute(
-        """INSERT INTO cpts (name, status, region, siege_commune, is_scenario, created_by,
-                             stage_dates)
-           VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-        (name, status, region, siege_commune, is_scenario, created_by, Jsonb(stage_dates)),
-    ).fetchone()
-    assert row is not None
-    return int(row["id"])
+def insert_many(conn: Conn, rows: Sequence[NewCptsRow]) -> list[int]:
+    """New CPTS (current version 1); their ids in the order of `rows`."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO cpts (name, status, region, siege_commune, is_scenario, created_by,
+                                 stage_dates)
+               VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+            [(r.name, r.status, r.region, r.siege_commune, r.is_scenario, r.created_by,
+              Jsonb(r.stage_dates)) for r in rows],
+            returning=True)
+        return [int(row["id"]) for _ in cur.results() for row in cur.fetchall()]
+
+
+STATE_COLUMNS = frozenset({"name", "status", "version", "validated_version", "submitted_at",
+                           "pending_status", "archived_at", "stage_dates", "region",
+                           "siege_commune"})
+
+
+def update_states(conn: Conn, updates: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """Set columns of `cpts` rows (names are this module's constants, never user input); one
+    statement for all the rows that set the same columns."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for cpts_id, fields in updates:
+        assert set(fields) <= STATE_COLUMNS
+        values = {k: Jsonb(v) if k == "stage_dates" else v for k, v in fields.items()}
+        by_columns.setdefault(tuple(sorted(fields)), []).append(values | {"id": cpts_id})
+    for columns, rows in by_columns.items():
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column))
+            for column in columns)
+        with conn.cursor() as cur:
+            cur.executemany(
+                sql.SQL("UPDATE cpts SET {} WHERE id = %(id)s").format(assignments), rows)
 
 
 def update_state(conn: Conn, cpts_id: int, **fields: Any) -> None:
-    """Set columns of `cpts` (names are this module's constants, never user input)."""
-    allowed = {"name", "status", "version", "validated_version", "submitted_at",
-               "pending_status", "archived_at", "stage_dates", "region", "siege_commune"}
-    assert set(fields) <= allowed
-    assignments = sql.SQL(", ").join(
-        sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column))
-        for column in sorted(fields))
-    values = {k: Jsonb(v) if k == "stage_dates" else v for k, v in fields.items()}
-    conn.execute(sql.SQL("UPDATE cpts SET {} WHERE id = %(id)s").format(assignments),
-                 values | {"id": cpts_id})
+    update_states(conn, [(cpts_id, fields)])
 
 
 def _union_wkb(pieces: list[bytes]) -> bytes | None:
@@ -106,43 +181,60 @@ def _union_wkb(pieces: list[bytes]) -> bytes | None:
     return bytes(shapely.to_wkb(merged))
 
 
-def dissolved_outlines(conn: Conn, codes: list[str]) -> tuple[bytes | None, bytes | None]:
-    """The outline of a set of units, at full detail and in the zoom 0-6 band (both WGS84).
+# Outlines dissolved per query: bounds the memory of the unit polygons held at once.
+OUTLINE_BATCH = 200
+
+
+def dissolved_outlines(conn: Conn, groups: Sequence[Sequence[str]]
+                       ) -> list[tuple[bytes | None, bytes | None]]:
+    """The outline of each set of units, at full detail and in the zoom 0-6 band (WGS84).
     Units form an exact coverage in each band, so an edge-based union in Shapely is enough,
     and much faster than ST_Union."""
-    rows = conn.execute(
-        """SELECT ST_AsBinary(geom) AS full, ST_AsBinary(ST_Transform(geom_g1, 4326)) AS g1
-           FROM commune WHERE code = ANY(%s) AND geom IS NOT NULL""", (codes,)).fetchall()
-    return (_union_wkb([r["full"] for r in rows]),
-            _union_wkb([r["g1"] for r in rows if r["g1"] is not None]))
+    outlines: list[tuple[bytes | None, bytes | None]] = []
+    for first in range(0, len(groups), OUTLINE_BATCH):
+        batch = groups[first:first + OUTLINE_BATCH]
+        rows = conn.execute(
+            """SELECT code, ST_AsBinary(geom) AS full,
+                      ST_AsBinary(ST_Transform(geom_g1, 4326)) AS g1
+               FROM commune WHERE code = ANY(%s) AND geom IS NOT NULL""",
+            (sorted({code for group in batch for code in group}),)).fetchall()
+        polygons = {r["code"]: (r["full"], r["g1"]) for r in rows}
+        for group in batch:
+            found = [polygons[code] for code in group if code in polygons]
+            outlines.append((_union_wkb([full for full, _ in found]),
+                             _union_wkb([g1 for _, g1 in found if g1 is not None])))
+    return outlines
 
 
-
-def insert_version(conn: Conn, *, cpts_id: int, version: int, author_id: int | None,
-                   author_email: str | None, reason: str | None, effective_date: date,
-                   name: str, status: str, archived: bool, units: list[str], added: list[str],
-                   removed: list[str], population: int, population_year: int, size_class: int,
-                   size_rule: str, outline: bytes | None, outline_g1: bytes | None) -> None:
-    """A new version with its outline and its light outline for the national map."""
-    conn.execute(
-        """INSERT INTO cpts_version (cpts_id, version, author_id, author_email, reason,
-               effective_date, name, status, archived, units, added, removed, population,
-               population_year, size_class, size_rule, outline, outline_g1)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                   ST_SetSRID(ST_GeomFromWKB(%s), 4326), ST_SetSRID(ST_GeomFromWKB(%s), 4326))""",
-        (cpts_id, version, author_id, author_email, reason, effective_date, name, status,
-         archived, units, added, removed, population, population_year, size_class, size_rule,
-         outline, outline_g1),
-    )
+def insert_versions(conn: Conn, rows: Sequence[VersionRow]) -> None:
+    """New versions, each with its outline and its light outline for the national map."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO cpts_version (cpts_id, version, author_id, author_email, reason,
+                   effective_date, name, status, archived, units, added, removed, population,
+                   population_year, size_class, size_rule, outline, outline_g1)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                       ST_SetSRID(ST_GeomFromWKB(%s), 4326),
+                       ST_SetSRID(ST_GeomFromWKB(%s), 4326))""",
+            [(r.cpts_id, r.version, r.author_id, r.author_email, r.reason, r.effective_date,
+              r.name, r.status, r.archived, list(r.units), r.added, r.removed, r.population,
+              r.population_year, r.size_class, r.size_rule, r.outline, r.outline_g1)
+             for r in rows])
 
 
-def apply_member_diff(conn: Conn, cpts_id: int, added: list[str], removed: list[str]) -> None:
+def apply_member_diffs(conn: Conn, diffs: Sequence[MemberDiff]) -> None:
+    """Bring `cpts_member` in line with new versions: one statement for each direction."""
+    removed = [(d.cpts_id, code) for d in diffs for code in d.removed]
+    added = [(d.cpts_id, code) for d in diffs for code in d.added]
     if removed:
-        conn.execute("DELETE FROM cpts_member WHERE cpts_id = %s AND code = ANY(%s)",
-                     (cpts_id, removed))
+        conn.execute(
+            """DELETE FROM cpts_member m USING unnest(%s::bigint[], %s::text[]) AS r(id, code)
+               WHERE m.cpts_id = r.id AND m.code = r.code""",
+            ([i for i, _ in removed], [c for _, c in removed]))
     if added:
-        conn.execute("INSERT INTO cpts_member (cpts_id, code) SELECT %s, unnest(%s::text[])",
-                     (cpts_id, added))
+        conn.execute("INSERT INTO cpts_member (cpts_id, code) "
+                     "SELECT * FROM unnest(%s::bigint[], %s::text[])",
+                     ([i for i, _ in added], [c for _, c in added]))
 
 
 def versions(conn: Conn, cpts_id: int) -> list[dict[str, Any]]:
@@ -167,17 +259,24 @@ def outline_geojson(conn: Conn, cpts_id: int) -> dict[str, Any] | None:
     return None if row is None else row["geometry"]
 
 
+def add_events(conn: Conn, rows: Sequence[EventRow]) -> list[int]:
+    """Dated steps in the history of CPTS; their ids in the order of `rows`."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO cpts_event (cpts_id, kind, from_status, to_status, version, actor_id,
+                                       actor_email, comment)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+            [(r.cpts_id, r.kind, r.from_status, r.to_status, r.version, r.actor_id,
+              r.actor_email, r.comment) for r in rows],
+            returning=True)
+        return [int(row["id"]) for _ in cur.results() for row in cur.fetchall()]
+
+
 def add_event(conn: Conn, *, cpts_id: int, kind: str, from_status: str | None,
               to_status: str | None, version: int | None, actor_id: int | None,
               actor_email: str | None, comment: str | None) -> int:
-    row = conn.execute(
-        """INSERT INTO cpts_event (cpts_id, kind, from_status, to_status, version, actor_id,
-                                   actor_email, comment)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-        (cpts_id, kind, from_status, to_status, version, actor_id, actor_email, comment),
-    ).fetchone()
-    assert row is not None
-    return int(row["id"])
+    return add_events(conn, [EventRow(cpts_id, kind, from_status, to_status, version, actor_id,
+                                      actor_email, comment)])[0]
 
 
 def add_comment(conn: Conn, *, cpts_id: int, event_id: int | None, code: str | None, body: str,
@@ -210,31 +309,37 @@ def listing(conn: Conn, scope: CptsReadScope, *, region: str | None, departement
 
     `scenario_regions`: regions whose agency scenarios are listed (None: all, empty: none).
     """
+    # Which CPTS touch a region or a département is asked once per listing (hashed), not once
+    # per CPTS: the perimeters follow the current COG through `cpts_member` and `commune`.
     return conn.execute(
         sql.SQL("""
+        WITH touching_scope AS MATERIALIZED (
+            SELECT DISTINCT m.cpts_id FROM cpts_member m JOIN commune u ON u.code = m.code
+            WHERE u.region = ANY(%(regions)s)
+        ), touching_region AS MATERIALIZED (
+            SELECT DISTINCT m.cpts_id FROM cpts_member m JOIN commune u ON u.code = m.code
+            WHERE u.region = %(region)s
+        ), touching_departement AS MATERIALIZED (
+            SELECT DISTINCT m.cpts_id FROM cpts_member m JOIN commune u ON u.code = m.code
+            WHERE u.departement = %(dep)s
+        )
         SELECT {columns}, v.population, v.population_year, v.size_class, v.size_rule,
                cardinality(v.units) AS units, v.outline IS NOT NULL AS has_outline
         FROM cpts c
         JOIN cpts_version v ON v.cpts_id = c.id AND v.version = c.version
         WHERE (%(archived)s OR c.archived_at IS NULL)
           AND (%(statuses)s::text[] IS NULL OR c.status = ANY(%(statuses)s))
-          AND (%(region)s::text IS NULL OR c.region = %(region)s OR EXISTS (
-                SELECT 1 FROM cpts_member m JOIN commune u ON u.code = m.code
-                WHERE m.cpts_id = c.id AND u.region = %(region)s))
-          AND (%(dep)s::text IS NULL OR EXISTS (
-                SELECT 1 FROM cpts_member m JOIN commune u ON u.code = m.code
-                WHERE m.cpts_id = c.id AND u.departement = %(dep)s))
+          AND (%(region)s::text IS NULL OR c.region = %(region)s
+               OR c.id IN (SELECT cpts_id FROM touching_region))
+          AND (%(dep)s::text IS NULL OR c.id IN (SELECT cpts_id FROM touching_departement))
           AND (NOT c.is_scenario OR %(all_scenarios)s OR c.region = ANY(%(scenario_regions)s))
           AND (
                 c.id = ANY(%(members)s)
              OR (c.status = ANY(%(visible)s) AND (%(regions)s::text[] IS NULL
-                 OR c.region = ANY(%(regions)s) OR EXISTS (
-                    SELECT 1 FROM cpts_member m JOIN commune u ON u.code = m.code
-                    WHERE m.cpts_id = c.id AND u.region = ANY(%(regions)s))))
+                 OR c.region = ANY(%(regions)s) OR c.id IN (SELECT cpts_id FROM touching_scope)))
              OR (%(submitted)s AND c.status = 'pre_projet' AND c.submitted_at IS NOT NULL
-                 AND (c.region = ANY(%(regions)s) OR EXISTS (
-                    SELECT 1 FROM cpts_member m JOIN commune u ON u.code = m.code
-                    WHERE m.cpts_id = c.id AND u.region = ANY(%(regions)s))))
+                 AND (c.region = ANY(%(regions)s)
+                      OR c.id IN (SELECT cpts_id FROM touching_scope)))
           )
         ORDER BY c.name, c.id
         """).format(columns=CPTS_COLUMNS),

@@ -145,8 +145,8 @@ def _namer(ctx: Context, rows: dict[int, dict[str, Any]],
     user = ctx.user
     mine: dict[int, set[int]] = {}
     if user is not None and user.role is Role.CARRIER:
-        for own in sorted(user.cpts_ids):
-            for other in cpts_repo.overlapping_ids(ctx.conn, own):
+        for own, others in cpts_repo.overlapping_ids(ctx.conn, sorted(user.cpts_ids)).items():
+            for other in others:
                 mine.setdefault(other, set()).add(own)
     cache: dict[int, dict[str, Any]] = {}
 

@@ -5,7 +5,8 @@ Each use case checks access with `app.auth.policy`, analyses the perimeter with
 caller's transaction. Routers, the command line and the bulk import call these functions.
 """
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -112,38 +113,73 @@ def analysis_dict(result: Analysis, rules: list[SizeRule]) -> dict[str, Any]:
     }
 
 
-def cpts_ref(conn: Conn, row: dict[str, Any]) -> CptsRef:
-    return CptsRef(
-        id=int(row["id"]),
-        status=Status(row["status"]),
-        region=row["region"],
-        regions=frozenset(repo.member_regions(conn, row["id"])),
-        submitted=row["submitted_at"] is not None,
-        overlaps=frozenset(repo.overlapping_ids(conn, row["id"])),
-    )
+def cpts_refs(conn: Conn, graph: ReferenceGraph, rows: Sequence[dict[str, Any]]
+              ) -> tuple[dict[int, CptsRef], dict[int, list[str]]]:
+    """What the access rules need to know of each CPTS, and its current units, in two queries
+    whatever their number. The overlaps come from the live CPTS holding the same units (two
+    linear look-ups, no self-join of `cpts_member` whose plan would depend on statistics that
+    a bulk import in progress has made stale)."""
+    ids = [int(row["id"]) for row in rows]
+    members = repo.members_many(conn, ids)
+    holders: dict[str, set[int]] = {}
+    codes = sorted({code for units in members.values() for code in units})
+    for claim in repo.claims(conn, codes, exclude=None, include_scenarios=True):
+        holders.setdefault(claim.code, set()).add(claim.cpts_id)
+    refs = {}
+    for row in rows:
+        cpts_id, units = int(row["id"]), members[int(row["id"])]
+        refs[cpts_id] = CptsRef(
+            id=cpts_id, status=Status(row["status"]), region=row["region"],
+            regions=frozenset(graph.units[c].region for c in units if c in graph.units),
+            submitted=row["submitted_at"] is not None,
+            overlaps=frozenset(other for c in units for other in holders.get(c, ())
+                               if other != cpts_id))
+    return refs, members
 
 
-def _not_found(cpts_id: int) -> ProblemError:
+def not_found(cpts_id: int) -> ProblemError:
     return ProblemError(404, "cpts_not_found", f"Aucune CPTS accessible ne porte le numéro "
                                                f"{cpts_id}.")
 
 
-def _visibility(ctx: Context, row: dict[str, Any]) -> Visibility:
-    if row["is_scenario"]:
-        scenario = ScenarioRef(int(row["id"]), row["region"])
-        return Visibility.FULL if can_read_scenario(ctx.user, scenario) else Visibility.NONE
-    return cpts_visibility(ctx.user, cpts_ref(ctx.conn, row), publish_signed=ctx.publish_signed)
+@dataclass(frozen=True)
+class Current:
+    """A CPTS as it stands, with what the access rules know of it and what the user sees."""
+
+    row: dict[str, Any]
+    ref: CptsRef
+    visibility: Visibility
+    members: list[str]  # its current units, in code order
+
+    @property
+    def id(self) -> int:
+        return int(self.row["id"])
 
 
-def load_readable(ctx: Context, cpts_id: int, *, for_update: bool = False
-                  ) -> tuple[dict[str, Any], Visibility]:
-    row = repo.get(ctx.conn, cpts_id, for_update=for_update)
-    if row is None:
-        raise _not_found(cpts_id)
-    visibility = _visibility(ctx, row)
-    if visibility is Visibility.NONE:
-        raise _not_found(cpts_id)
-    return row, visibility
+def current_many(ctx: Context, ids: Sequence[int], *, for_update: bool = False
+                 ) -> dict[int, Current]:
+    """The CPTS of `ids` that exist, locked with `for_update`, whatever the user may see."""
+    rows = repo.get_many(ctx.conn, ids, for_update=for_update)
+    refs, members = cpts_refs(ctx.conn, ctx.graph, list(rows.values()))
+    found = {}
+    for cpts_id, row in rows.items():
+        if row["is_scenario"]:
+            scenario = ScenarioRef(cpts_id, row["region"])
+            visibility = (Visibility.FULL if can_read_scenario(ctx.user, scenario)
+                          else Visibility.NONE)
+        else:
+            visibility = cpts_visibility(ctx.user, refs[cpts_id],
+                                         publish_signed=ctx.publish_signed)
+        found[cpts_id] = Current(row, refs[cpts_id], visibility, members[cpts_id])
+    return found
+
+
+def load_readable(ctx: Context, cpts_id: int, *, for_update: bool = False) -> Current:
+    """The CPTS if the user may see it (even as an outline); otherwise 404."""
+    current = current_many(ctx, [cpts_id], for_update=for_update).get(cpts_id)
+    if current is None or current.visibility is Visibility.NONE:
+        raise not_found(cpts_id)
+    return current
 
 
 def _state(row: dict[str, Any]) -> dict[str, Any]:
@@ -161,8 +197,8 @@ def _state(row: dict[str, Any]) -> dict[str, Any]:
 
 def read(ctx: Context, cpts_id: int) -> dict[str, Any]:
     """The CPTS with its live analysis (overlaps as the other perimeters stand now)."""
-    row, visibility = load_readable(ctx, cpts_id)
-    codes = repo.members(ctx.conn, cpts_id)
+    current = load_readable(ctx, cpts_id)
+    row, visibility, codes = current.row, current.visibility, current.members
     if visibility is Visibility.OUTLINE:
         return {"id": int(row["id"]), "name": row["name"], "status": row["status"],
                 "version": int(row["version"]), "visibility": "outline", "communes": codes}
@@ -191,11 +227,10 @@ def simulate(ctx: Context, *, cpts_id: int | None, communes: list[str] | None,
     status = "pre_projet"
     current: list[str] = []
     if cpts_id is not None:
-        row, visibility = load_readable(ctx, cpts_id)
-        if visibility is not Visibility.FULL:
-            raise _not_found(cpts_id)
-        status = row["status"]
-        current = repo.members(ctx.conn, cpts_id)
+        stored = load_readable(ctx, cpts_id)
+        if stored.visibility is not Visibility.FULL:
+            raise not_found(cpts_id)
+        status, current = stored.row["status"], stored.members
     members = _next_members(ctx.graph, current, communes, add, remove)
     result = analyse(members, ctx.graph, ctx.rule(), _claims(ctx, members, cpts_id),
                      own_status=status)
@@ -239,28 +274,48 @@ def _check_status(status: str) -> Status:
     return Status(status)
 
 
-def _outlines(conn: Conn, codes: list[str]) -> dict[str, bytes | None]:
-    full, light = repo.dissolved_outlines(conn, codes)
-    return {"outline": full, "outline_g1": light}
+@dataclass(frozen=True)
+class NewVersion:
+    """A version to write: the CPTS as it will stand, and its units before."""
+
+    cpts_id: int
+    version: int
+    name: str
+    status: str
+    archived: bool
+    members: tuple[str, ...]
+    previous: list[str]
+    reason: str | None
+    effective_date: date | None
 
 
-def _write_version(ctx: Context, *, cpts_id: int, version: int, name: str, status: str,
-                   archived: bool, members: tuple[str, ...], previous: list[str],
-                   reason: str | None, effective_date: date | None) -> Analysis:
-    result = analyse(members, ctx.graph, ctx.rule(effective_date))
-    added = sorted(set(members) - set(previous))
-    removed = sorted(set(previous) - set(members))
-    repo.insert_version(
-        ctx.conn, cpts_id=cpts_id, version=version, author_id=ctx.actor.user_id,
-        author_email=ctx.actor.email, reason=reason,
-        effective_date=effective_date or date.today(), name=name, status=status,
-        archived=archived, units=list(members), added=added, removed=removed,
-        population=result.population, population_year=result.population_year,
-        size_class=result.size_class, size_rule=result.size_rule,
-        **_outlines(ctx.conn, list(members)),
-    )
-    repo.apply_member_diff(ctx.conn, cpts_id, added, removed)
-    return result
+def _write_versions(ctx: Context, new: Sequence[NewVersion]) -> list[Analysis]:
+    """Analyse, dissolve and store new versions, and bring the members in line with them,
+    in a few statements whatever their number."""
+    if not new:
+        return []
+    results = [analyse(v.members, ctx.graph, ctx.rule(v.effective_date)) for v in new]
+    outlines = repo.dissolved_outlines(ctx.conn, [v.members for v in new])
+    rows, diffs = [], []
+    for v, result, (outline, light) in zip(new, results, outlines, strict=True):
+        added = sorted(set(v.members) - set(v.previous))
+        removed = sorted(set(v.previous) - set(v.members))
+        rows.append(repo.VersionRow(
+            cpts_id=v.cpts_id, version=v.version, author_id=ctx.actor.user_id,
+            author_email=ctx.actor.email, reason=v.reason,
+            effective_date=v.effective_date or date.today(), name=v.name, status=v.status,
+            archived=v.archived, units=v.members, added=added, removed=removed,
+            population=result.population, population_year=result.population_year,
+            size_class=result.size_class, size_rule=result.size_rule, outline=outline,
+            outline_g1=light))
+        diffs.append(repo.MemberDiff(v.cpts_id, added, removed))
+    repo.insert_versions(ctx.conn, rows)
+    repo.apply_member_diffs(ctx.conn, diffs)
+    return results
+
+
+def _write_version(ctx: Context, new: NewVersion) -> Analysis:
+    return _write_versions(ctx, [new])[0]
 
 
 def _majority_region(graph: ReferenceGraph, members: tuple[str, ...]) -> str:
@@ -271,10 +326,21 @@ def _majority_region(graph: ReferenceGraph, members: tuple[str, ...]) -> str:
     return max(totals, key=lambda region: (totals[region], region))
 
 
-def create(ctx: Context, *, name: str, status: str, communes: list[str],
-           siege_commune: str | None = None, is_scenario: bool = False,
-           reason: str | None = None, effective_date: date | None = None) -> int:
-    """A new CPTS with its first version; returns its id."""
+@dataclass(frozen=True)
+class NewCpts:
+    """A CPTS checked for creation: clean name, known stage, valid perimeter, allowed."""
+
+    name: str
+    status: str
+    region: str
+    siege_commune: str | None
+    is_scenario: bool
+    members: tuple[str, ...]
+
+
+def check_creation(ctx: Context, *, name: str, status: str, communes: list[str],
+                   siege_commune: str | None = None, is_scenario: bool = False) -> NewCpts:
+    """Everything that may refuse a new CPTS, before anything is written."""
     name = _clean_name(name)
     _check_status(status)
     members = normalise_members(communes, ctx.graph)
@@ -295,25 +361,51 @@ def create(ctx: Context, *, name: str, status: str, communes: list[str],
     if ctx.user is not None and ctx.user.role is Role.CARRIER and status != Status.PRE_PROJET:
         raise ProblemError(403, "forbidden", "Un porteur crée son projet au stade pré-projet ; "
                                              "l'ARS valide les stades suivants.")
-    today = (effective_date or date.today()).isoformat()
-    cpts_id = repo.insert(ctx.conn, name=name, status=status, region=region,
-                          siege_commune=siege_commune, is_scenario=is_scenario,
-                          created_by=ctx.actor.user_id, stage_dates={status: today})
-    result = _write_version(ctx, cpts_id=cpts_id, version=1, name=name, status=status,
-                            archived=False, members=members, previous=[], reason=reason,
-                            effective_date=effective_date)
-    repo.add_event(ctx.conn, cpts_id=cpts_id, kind="created", from_status=None,
-                   to_status=status, version=1, actor_id=ctx.actor.user_id,
-                   actor_email=ctx.actor.email, comment=reason)
+    return NewCpts(name, status, region, siege_commune, is_scenario, members)
+
+
+def create_many(ctx: Context, new: Sequence[NewCpts], *, reason: str | None = None,
+                effective_date: date | None = None) -> list[int]:
+    """Checked CPTS, each with its first version, its creation event and its audit entry, in
+    a few statements whatever their number (bulk imports); returns their ids in order."""
+    if not new:
+        return []
+    day = (effective_date or date.today()).isoformat()
+    ids = repo.insert_many(ctx.conn, [
+        repo.NewCptsRow(name=c.name, status=c.status, region=c.region,
+                        siege_commune=c.siege_commune, is_scenario=c.is_scenario,
+                        created_by=ctx.actor.user_id, stage_dates={c.status: day})
+        for c in new])
+    results = _write_versions(ctx, [
+        NewVersion(cpts_id=cpts_id, version=1, name=c.name, status=c.status, archived=False,
+                   members=c.members, previous=[], reason=reason, effective_date=effective_date)
+        for cpts_id, c in zip(ids, new, strict=True)])
+    repo.add_events(ctx.conn, [
+        repo.EventRow(cpts_id=cpts_id, kind="created", from_status=None, to_status=c.status,
+                      version=1, actor_id=ctx.actor.user_id, actor_email=ctx.actor.email,
+                      comment=reason)
+        for cpts_id, c in zip(ids, new, strict=True)])
     if ctx.user is not None and ctx.user.role is Role.CARRIER:
-        repo.add_member_user(ctx.conn, ctx.user.id, cpts_id)
-    audit.record(ctx.conn, ctx.actor, action="cpts.create", entity="cpts", entity_id=cpts_id,
-                 summary=f"CPTS « {name} » créée ({STATUS_LABELS[status]}) : "
-                         f"{result.units} unités, {_people(result.population)} habitants, "
-                         f"taille {result.size_class}.",
-                 changes={"communes": audit.change(None, list(members))},
-                 regions=sorted(set(result.regions) | {region}))
-    return cpts_id
+        for cpts_id in ids:
+            repo.add_member_user(ctx.conn, ctx.user.id, cpts_id)
+    audit.record_many(ctx.conn, ctx.actor, [
+        audit.Entry(action="cpts.create", entity="cpts", entity_id=cpts_id,
+                    summary=f"CPTS « {c.name} » créée ({STATUS_LABELS[c.status]}) : "
+                            f"{result.units} unités, {_people(result.population)} habitants, "
+                            f"taille {result.size_class}.",
+                    changes={"communes": audit.change(None, list(c.members))},
+                    regions=sorted(set(result.regions) | {c.region}))
+        for cpts_id, c, result in zip(ids, new, results, strict=True)])
+    return ids
+
+
+def create(ctx: Context, *, name: str, status: str, communes: list[str],
+           siege_commune: str | None = None, is_scenario: bool = False,
+           reason: str | None = None, effective_date: date | None = None) -> int:
+    """A new CPTS with its first version; returns its id."""
+    new = check_creation(ctx, name=name, status=status, communes=communes,
+                         siege_commune=siege_commune, is_scenario=is_scenario)
+    return create_many(ctx, [new], reason=reason, effective_date=effective_date)[0]
 
 
 def _creation_refusal(user: User | None, status: str) -> str:
@@ -363,66 +455,114 @@ def _stale(row: dict[str, Any], expected: int) -> ProblemError:
         headers={"ETag": f'"{row["version"]}"'})
 
 
-def update(ctx: Context, cpts_id: int, *, expected_version: int, name: str | None = None,
-           status: str | None = None, communes: list[str] | None = None,
-           add: list[str] | None = None, remove: list[str] | None = None,
-           reason: str | None = None, effective_date: date | None = None) -> int:
-    """Change the name, the status or the perimeter; returns the new version number."""
-    row, visibility = load_readable(ctx, cpts_id, for_update=True)
-    if int(row["version"]) != expected_version:
-        raise _stale(row, expected_version)
-    ref = cpts_ref(ctx.conn, row)
+@dataclass(frozen=True)
+class Change:
+    """A change asked for one CPTS: a field left to None (or empty) stays as it is."""
+
+    cpts_id: int
+    expected_version: int
+    name: str | None = None
+    status: str | None = None
+    communes: list[str] | None = None
+    add: list[str] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+    reason: str | None = None
+    effective_date: date | None = None
+
+
+@dataclass(frozen=True)
+class CheckedChange:
+    """A change that may be written: the CPTS before it and its next version."""
+
+    current: Current
+    version: NewVersion
+    stage_dates: dict[str, str]
+
+
+def check_change(ctx: Context, current: Current, change: Change) -> CheckedChange:
+    """Everything that may refuse a change, before anything is written (`current` read with
+    `for_update`)."""
+    row, ref, previous = current.row, current.ref, current.members
+    if int(row["version"]) != change.expected_version:
+        raise _stale(row, change.expected_version)
     if row["is_scenario"]:
-        allowed = can_edit_scenario(ctx.user, ScenarioRef(cpts_id, row["region"]))
+        allowed = can_edit_scenario(ctx.user, ScenarioRef(current.id, row["region"]))
     else:
-        allowed = visibility is Visibility.FULL and can_edit_cpts(ctx.user, ref)
-    perimeter_change = communes is not None or bool(add) or bool(remove)
-    if (perimeter_change or name is not None) and not allowed:
+        allowed = current.visibility is Visibility.FULL and can_edit_cpts(ctx.user, ref)
+    perimeter_change = change.communes is not None or bool(change.add) or bool(change.remove)
+    if (perimeter_change or change.name is not None) and not allowed:
         raise ProblemError(403, "forbidden", _edit_refusal(ctx.user, ref))
     if row["archived_at"] is not None:
         raise ProblemError(409, "cpts_archived", "Cette CPTS est archivée : restaurez-la avant "
                                                  "de la modifier.")
     new_status = row["status"]
     stage_dates = dict(row["stage_dates"])
-    if status is not None and status != row["status"]:
-        target = _check_status(status)
+    if change.status is not None and change.status != row["status"]:
+        target = _check_status(change.status)
         if not can_change_status(ctx.user, ref, target):
             raise ProblemError(403, "forbidden", "Seule l'ARS en charge valide un changement de "
                                                  "stade.")
         new_status = target.value
-        stage_dates[new_status] = (effective_date or date.today()).isoformat()
-    new_name = _clean_name(name) if name is not None else row["name"]
-    previous = repo.members(ctx.conn, cpts_id)
-    members = (_next_members(ctx.graph, previous, communes, add or [], remove or [])
+        stage_dates[new_status] = (change.effective_date or date.today()).isoformat()
+    new_name = _clean_name(change.name) if change.name is not None else row["name"]
+    members = (_next_members(ctx.graph, previous, change.communes, change.add, change.remove)
                if perimeter_change else tuple(previous))
     if new_name == row["name"] and new_status == row["status"] and set(members) == set(previous):
         raise ProblemError(422, "no_change", "Cette modification ne change rien à la CPTS.")
-    version = int(row["version"]) + 1
-    before = sum(ctx.graph.units[c].population for c in previous if c in ctx.graph.units)
-    result = _write_version(ctx, cpts_id=cpts_id, version=version, name=new_name,
-                            status=new_status, archived=False, members=members,
-                            previous=previous, reason=reason, effective_date=effective_date)
-    fields: dict[str, Any] = {"version": version, "name": new_name, "status": new_status,
-                              "stage_dates": stage_dates}
-    if new_status != row["status"]:
-        fields |= {"pending_status": None, "validated_version": version}
-    repo.update_state(ctx.conn, cpts_id, **fields)
-    added = sorted(set(members) - set(previous))
-    removed = sorted(set(previous) - set(members))
-    changes: dict[str, Any] = {}
-    if added or removed:
-        changes["communes"] = {"added": added, "removed": removed}
-        changes["population"] = audit.change(before, result.population)
-    if new_name != row["name"]:
-        changes["name"] = audit.change(row["name"], new_name)
-    if new_status != row["status"]:
-        changes["status"] = audit.change(row["status"], new_status)
-    audit.record(ctx.conn, ctx.actor, action="cpts.update", entity="cpts", entity_id=cpts_id,
-                 summary=f"CPTS « {new_name} » v{version} : +{len(added)} / −{len(removed)} "
-                         f"unités, {_people(before)} → {_people(result.population)} habitants"
-                         f" (taille {result.size_class}).",
-                 changes=changes, regions=sorted(set(result.regions) | {row["region"]}))
-    return version
+    version = NewVersion(
+        cpts_id=current.id, version=int(row["version"]) + 1, name=new_name, status=new_status,
+        archived=False, members=members, previous=previous, reason=change.reason,
+        effective_date=change.effective_date)
+    return CheckedChange(current, version, stage_dates)
+
+
+def apply_changes(ctx: Context, checked: Sequence[CheckedChange]) -> list[int]:
+    """Write checked changes, each as a new version with its audit entry, in a few statements
+    whatever their number; returns the new version numbers."""
+    results = _write_versions(ctx, [c.version for c in checked])
+    states: list[tuple[int, dict[str, Any]]] = []
+    entries: list[audit.Entry] = []
+    for c, result in zip(checked, results, strict=True):
+        row, new = c.current.row, c.version
+        fields: dict[str, Any] = {"version": new.version, "name": new.name,
+                                  "status": new.status, "stage_dates": c.stage_dates}
+        if new.status != row["status"]:
+            fields |= {"pending_status": None, "validated_version": new.version}
+        states.append((c.current.id, fields))
+        added = sorted(set(new.members) - set(new.previous))
+        removed = sorted(set(new.previous) - set(new.members))
+        before = sum(ctx.graph.units[u].population for u in new.previous
+                     if u in ctx.graph.units)
+        changes: dict[str, Any] = {}
+        if added or removed:
+            changes["communes"] = {"added": added, "removed": removed}
+            changes["population"] = audit.change(before, result.population)
+        if new.name != row["name"]:
+            changes["name"] = audit.change(row["name"], new.name)
+        if new.status != row["status"]:
+            changes["status"] = audit.change(row["status"], new.status)
+        entries.append(audit.Entry(
+            action="cpts.update", entity="cpts", entity_id=c.current.id,
+            summary=f"CPTS « {new.name} » v{new.version} : +{len(added)} / −{len(removed)} "
+                    f"unités, {_people(before)} → {_people(result.population)} habitants"
+                    f" (taille {result.size_class}).",
+            changes=changes, regions=sorted(set(result.regions) | {row["region"]})))
+    repo.update_states(ctx.conn, states)
+    audit.record_many(ctx.conn, ctx.actor, entries)
+    return [c.version.version for c in checked]
+
+
+def update(ctx: Context, cpts_id: int, *, expected_version: int, name: str | None = None,
+           status: str | None = None, communes: list[str] | None = None,
+           add: list[str] | None = None, remove: list[str] | None = None,
+           reason: str | None = None, effective_date: date | None = None) -> int:
+    """Change the name, the status or the perimeter; returns the new version number."""
+    current = load_readable(ctx, cpts_id, for_update=True)
+    change = Change(cpts_id, expected_version, name=name, status=status, communes=communes,
+                    add=add or [], remove=remove or [], reason=reason,
+                    effective_date=effective_date)
+    checked = check_change(ctx, current, change)
+    return apply_changes(ctx, [checked])[0]
 
 
 def _edit_refusal(user: User | None, ref: CptsRef) -> str:
@@ -433,9 +573,8 @@ def _edit_refusal(user: User | None, ref: CptsRef) -> str:
 
 
 def versions(ctx: Context, cpts_id: int) -> list[dict[str, Any]]:
-    _, visibility = load_readable(ctx, cpts_id)
-    if visibility is not Visibility.FULL:
-        raise _not_found(cpts_id)
+    if load_readable(ctx, cpts_id).visibility is not Visibility.FULL:
+        raise not_found(cpts_id)
     rows = repo.versions(ctx.conn, cpts_id)
     previous: dict[str, Any] | None = None
     out = []
@@ -449,9 +588,8 @@ def versions(ctx: Context, cpts_id: int) -> list[dict[str, Any]]:
 
 
 def history(ctx: Context, cpts_id: int) -> list[dict[str, Any]]:
-    _, visibility = load_readable(ctx, cpts_id)
-    if visibility is not Visibility.FULL:
-        raise _not_found(cpts_id)
+    if load_readable(ctx, cpts_id).visibility is not Visibility.FULL:
+        raise not_found(cpts_id)
     return repo.events(ctx.conn, cpts_id)
 
 
@@ -462,8 +600,8 @@ def _next_stage(status: str) -> Status | None:
 
 def request_stage(ctx: Context, cpts_id: int, *, comment: str | None) -> None:
     """A carrier asks the agency to move its CPTS to the next stage (submits a draft)."""
-    row, _ = load_readable(ctx, cpts_id, for_update=True)
-    ref = cpts_ref(ctx.conn, row)
+    current = load_readable(ctx, cpts_id, for_update=True)
+    row, ref = current.row, current.ref
     target = _next_stage(row["status"])
     if target is None:
         raise ProblemError(409, "last_stage", "La CPTS a déjà signé son contrat ACI.")
@@ -500,12 +638,12 @@ def _now(ctx: Context) -> Any:
 def accept_stage(ctx: Context, cpts_id: int, *, expected_version: int,
                  comment: str | None) -> int:
     """The agency accepts the requested stage: the current perimeter is frozen as validated."""
-    row, _ = load_readable(ctx, cpts_id, for_update=True)
+    current = load_readable(ctx, cpts_id, for_update=True)
+    row, ref = current.row, current.ref
     if int(row["version"]) != expected_version:
         raise _stale(row, expected_version)
     if row["pending_status"] is None:
         raise ProblemError(409, "no_stage_request", "Aucun passage de stade n'est demandé.")
-    ref = cpts_ref(ctx.conn, row)
     target = Status(row["pending_status"])
     if not can_change_status(ctx.user, ref, target):
         raise ProblemError(403, "forbidden", "Seule l'ARS en charge valide un stade.")
@@ -520,8 +658,8 @@ def accept_stage(ctx: Context, cpts_id: int, *, expected_version: int,
 def request_changes(ctx: Context, cpts_id: int, *, comment: str,
                     unit_comments: list[tuple[str, str]]) -> None:
     """The agency sends the request back with comments, some attached to units."""
-    row, _ = load_readable(ctx, cpts_id, for_update=True)
-    ref = cpts_ref(ctx.conn, row)
+    current = load_readable(ctx, cpts_id, for_update=True)
+    row, ref = current.row, current.ref
     if row["pending_status"] is None:
         raise ProblemError(409, "no_stage_request", "Aucun passage de stade n'est demandé.")
     if not (can_change_status(ctx.user, ref, Status(row["pending_status"]))
@@ -548,10 +686,10 @@ def request_changes(ctx: Context, cpts_id: int, *, comment: str,
 def archive(ctx: Context, cpts_id: int, *, expected_version: int, reason: str | None,
             restore: bool = False) -> int:
     """Take a CPTS out of coverage (or bring it back); its history stays."""
-    row, visibility = load_readable(ctx, cpts_id, for_update=True)
+    current = load_readable(ctx, cpts_id, for_update=True)
+    row, ref, visibility = current.row, current.ref, current.visibility
     if int(row["version"]) != expected_version:
         raise _stale(row, expected_version)
-    ref = cpts_ref(ctx.conn, row)
     allowed = ctx.user is not None and (
         ctx.user.role is Role.ADMIN
         or (ctx.user.role is Role.ARS and row["region"] in ctx.user.regions)
@@ -562,10 +700,11 @@ def archive(ctx: Context, cpts_id: int, *, expected_version: int, reason: str | 
         raise ProblemError(409, "archive_state", "La CPTS est déjà archivée." if not restore
                            else "La CPTS n'est pas archivée.")
     version = int(row["version"]) + 1
-    members = tuple(repo.members(ctx.conn, cpts_id))
-    _write_version(ctx, cpts_id=cpts_id, version=version, name=row["name"],
-                   status=row["status"], archived=not restore, members=members,
-                   previous=list(members), reason=reason, effective_date=None)
+    members = tuple(current.members)
+    _write_version(ctx, NewVersion(
+        cpts_id=cpts_id, version=version, name=row["name"], status=row["status"],
+        archived=not restore, members=members, previous=list(members), reason=reason,
+        effective_date=None))
     repo.update_state(ctx.conn, cpts_id, version=version,
                       archived_at=None if restore else _now(ctx))
     repo.add_event(ctx.conn, cpts_id=cpts_id, kind="restored" if restore else "archived",

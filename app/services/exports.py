@@ -15,7 +15,6 @@ import shapely
 
 from app.auth.policy import Visibility, can_export_cpts
 from app.domain.communes import search_form
-from app.errors import ProblemError
 from app.repo import cpts as cpts_repo
 from app.repo import exports as repo
 from app.services import cpts as cpts_service
@@ -51,15 +50,14 @@ def file_name(cpts_id: int, name: str, extension: str) -> str:
 
 
 def _readable(ctx: Context, cpts_id: int) -> dict[str, Any]:
-    row, visibility = cpts_service.load_readable(ctx, cpts_id)
+    current = cpts_service.load_readable(ctx, cpts_id)
+    row = current.row
     if row["is_scenario"]:
-        allowed = visibility is Visibility.FULL
+        allowed = current.visibility is Visibility.FULL
     else:
-        allowed = can_export_cpts(ctx.user, cpts_service.cpts_ref(ctx.conn, row),
-                                  publish_signed=ctx.publish_signed)
+        allowed = can_export_cpts(ctx.user, current.ref, publish_signed=ctx.publish_signed)
     if not allowed:
-        raise ProblemError(404, "cpts_not_found", f"Aucune CPTS accessible ne porte le numéro "
-                                                  f"{cpts_id}.")
+        raise cpts_service.not_found(cpts_id)
     return row
 
 

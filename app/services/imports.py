@@ -25,7 +25,7 @@ from app.errors import ProblemError
 from app.repo import cpts as cpts_repo
 from app.repo import imports as repo
 from app.services import cpts as cpts_service
-from app.services.cpts import Context
+from app.services.cpts import Change, CheckedChange, Context, NewCpts
 
 
 @dataclass(frozen=True)
@@ -109,21 +109,14 @@ def source_rows(ctx: Context, parsed: ParsedFile, share: float
     return rows_from_shares(parsed.polygons, shares, names, threshold=share)
 
 
-def _readable_row(ctx: Context, cpts_id: int) -> dict[str, Any] | None:
-    try:
-        row, visibility = cpts_service.load_readable(ctx, cpts_id)
-    except ProblemError:
-        return None
-    return row if visibility is Visibility.FULL else None
-
-
 def existing_targets(ctx: Context, plan: Plan) -> tuple[dict[str, dict[str, Any]], list[Issue]]:
-    """The CPTS of the file that already exist: same exact name, readable by the user."""
+    """The CPTS of the file that already exist: same exact name, readable in full by the user."""
+    named = repo.live_cpts_named(ctx.conn, [p.name for p in plan.perimeters])
+    current = cpts_service.current_many(ctx, [int(row["id"]) for row in named])
     found: dict[str, list[dict[str, Any]]] = {}
-    for row in repo.live_cpts_named(ctx.conn, [p.name for p in plan.perimeters]):
-        readable = _readable_row(ctx, int(row["id"]))
-        if readable is not None:
-            found.setdefault(row["name"], []).append(readable)
+    for state in current.values():
+        if state.visibility is Visibility.FULL:
+            found.setdefault(state.row["name"], []).append(state.row)
     targets: dict[str, dict[str, Any]] = {}
     errors: list[Issue] = []
     for planned in plan.perimeters:
@@ -138,37 +131,60 @@ def existing_targets(ctx: Context, plan: Plan) -> tuple[dict[str, dict[str, Any]
     return targets, errors
 
 
-def _write(ctx: Context, planned: PlannedCpts, members: tuple[str, ...],
-           target: dict[str, Any] | None, options: ImportOptions) -> Outcome:
-    reason = f"Import du fichier « {options.filename} »" if options.filename else "Import"
-    if target is None:
-        cpts_id = cpts_service.create(ctx, name=planned.name,
-                                      status=creation_status(ctx, options),
-                                      communes=list(members), reason=reason)
-        return Outcome(planned, members, cpts_id, "created", 1, creation_status(ctx, options))
-    cpts_id, version = int(target["id"]), int(target["version"])
-    if set(cpts_repo.members(ctx.conn, cpts_id)) == set(members):
-        return Outcome(planned, members, cpts_id, "unchanged", version, target["status"])
-    version = cpts_service.update(ctx, cpts_id, expected_version=version,
-                                  communes=list(members), reason=reason)
-    return Outcome(planned, members, cpts_id, "updated", version, target["status"])
+def _reason(options: ImportOptions) -> str:
+    return f"Import du fichier « {options.filename} »" if options.filename else "Import"
+
+
+def _refused(planned: PlannedCpts, exc: ProblemError) -> Issue:
+    return Issue(planned.line, exc.code, f"Ligne {planned.line}, « {planned.name} » : "
+                                         f"{exc.detail}")
 
 
 def write_plan(ctx: Context, plan: Plan, targets: dict[str, dict[str, Any]],
                options: ImportOptions) -> tuple[list[Outcome], list[Issue]]:
-    """Create or update each CPTS. A refusal (access, size) is noted and the next CPTS is
-    still checked: the use cases refuse before writing, and the caller rolls the whole
-    import back when anything was refused."""
-    outcomes: list[Outcome] = []
+    """Create or update each CPTS. Every CPTS is checked first, and a refusal (access, stale
+    version, perimeter) noted with its line; then, when none was refused, the new CPTS and the
+    changed ones are written together, in a few statements whatever their number."""
+    status = creation_status(ctx, options)
+    reason = _reason(options)
+    target_ids = sorted({int(row["id"]) for row in targets.values()})
+    current = cpts_service.current_many(ctx, target_ids, for_update=True)
+    new: dict[int, tuple[PlannedCpts, NewCpts]] = {}
+    changed: dict[int, tuple[PlannedCpts, CheckedChange]] = {}
+    outcomes: dict[int, Outcome] = {}
     errors: list[Issue] = []
-    for planned in plan.perimeters:
+    for index, planned in enumerate(plan.perimeters):
         try:
             members = normalise_members(planned.codes, ctx.graph)
-            outcomes.append(_write(ctx, planned, members, targets.get(planned.name), options))
+            target = targets.get(planned.name)
+            if target is None:
+                new[index] = (planned, cpts_service.check_creation(
+                    ctx, name=planned.name, status=status, communes=list(members)))
+                continue
+            cpts_id, version = int(target["id"]), int(target["version"])
+            if cpts_id not in current:
+                raise cpts_service.not_found(cpts_id)
+            if set(current[cpts_id].members) == set(members):
+                outcomes[index] = Outcome(planned, members, cpts_id, "unchanged", version,
+                                          target["status"])
+                continue
+            changed[index] = (planned, cpts_service.check_change(
+                ctx, current[cpts_id], Change(cpts_id, version, communes=list(members),
+                                              reason=reason)))
         except ProblemError as exc:
-            errors.append(Issue(planned.line, exc.code, f"Ligne {planned.line}, « "
-                                                        f"{planned.name} » : {exc.detail}"))
-    return outcomes, errors
+            errors.append(_refused(planned, exc))
+    if errors:
+        return [], errors
+    ids = cpts_service.create_many(ctx, [checked for _, checked in new.values()],
+                                   reason=reason)
+    for (index, (planned, created)), cpts_id in zip(new.items(), ids, strict=True):
+        outcomes[index] = Outcome(planned, created.members, cpts_id, "created", 1,
+                                  created.status)
+    versions = cpts_service.apply_changes(ctx, [checked for _, checked in changed.values()])
+    for (index, (planned, checked)), version in zip(changed.items(), versions, strict=True):
+        outcomes[index] = Outcome(planned, checked.version.members, checked.current.id,
+                                  "updated", version, checked.current.row["status"])
+    return [outcomes[index] for index in sorted(outcomes)], []
 
 
 def other_claims(ctx: Context, plan: Plan, targets: dict[str, dict[str, Any]]

@@ -138,9 +138,9 @@ class Actions:
 
 
 def actions(ctx: Context, cpts_id: int) -> Actions:
-    row, visibility = cpts_service.load_readable(ctx, cpts_id)
+    current = cpts_service.load_readable(ctx, cpts_id)
+    row, visibility, ref = current.row, current.visibility, current.ref
     user = ctx.user
-    ref = cpts_service.cpts_ref(ctx.conn, row)
     full = visibility is Visibility.FULL
     archived = row["archived_at"] is not None
     if row["is_scenario"]:
