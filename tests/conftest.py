@@ -22,7 +22,7 @@ pytest_plugins = ["tests.auth_fixtures"]
 DEFAULT_TEST_DEPARTEMENTS = "06,12,13,15,42,69,75,92,93,94"
 
 
-def test_database_url() -> str:
+def database_url_for_tests() -> str:
     explicit = os.environ.get("TEST_DATABASE_URL")
     if explicit:
         return explicit
@@ -30,13 +30,13 @@ def test_database_url() -> str:
     return with_database(base, database_name(base) + "_test")
 
 
-def test_departements() -> list[str]:
+def loaded_departements() -> list[str]:
     return os.environ.get("TEST_DEPARTEMENTS", DEFAULT_TEST_DEPARTEMENTS).split(",")
 
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(database_url=test_database_url(), log_level="INFO")
+    return Settings(database_url=database_url_for_tests(), log_level="INFO")
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +47,7 @@ def database(settings: Settings) -> str:
     ensure_database(settings.database_url)
     with connect(settings.database_url) as conn:
         upgrade(conn, settings.migrations_dir)
-    load_geodata(settings, departements=test_departements(), show_progress=False)
+    load_geodata(settings, departements=loaded_departements(), show_progress=False)
     return settings.database_url
 
 

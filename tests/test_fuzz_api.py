@@ -62,7 +62,7 @@ OWN_TOKEN_PATH = "/api/tokens/{token_id}"
 # collects one test per operation; its connection pool opens with the first request, once the
 # `fuzz_user` fixture has created and filled the scratch database.
 SETTINGS = Settings(
-    database_url=with_database(conftest.test_database_url(), f"cpts_test_fuzz_{os.getpid()}"),
+    database_url=with_database(conftest.database_url_for_tests(), f"cpts_test_fuzz_{os.getpid()}"),
     log_level="WARNING")
 APP = create_app(SETTINGS)
 schema = schemathesis.openapi.from_dict(APP.openapi())

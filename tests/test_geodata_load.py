@@ -11,7 +11,7 @@ from app.migrations import upgrade
 from app.settings import Settings
 from geodata import load as load_module
 from geodata.pipeline import load_geodata
-from tests.conftest import test_departements
+from tests.conftest import loaded_departements
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def _count(conn: Conn, query: str, *params: Any) -> int:
 def test_test_database_holds_the_requested_departements(conn: Conn) -> None:
     loaded = {row["departement"] for row in conn.execute(
         "SELECT DISTINCT departement FROM commune").fetchall()}
-    assert loaded == set(test_departements())
+    assert loaded == set(loaded_departements())
     assert _count(conn, "SELECT count(*) FROM commune WHERE departement = '06'") == 163
     assert _count(conn, "SELECT count(*) FROM commune WHERE type = 'ARM'") == 45
 

@@ -32,7 +32,7 @@ from app.repo.reference import read_graph
 from app.services import cpts as cpts_service
 from app.services.map_assets import missing_files
 from app.settings import PROJECT_ROOT, Settings
-from tests.conftest import test_database_url
+from tests.conftest import database_url_for_tests
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -94,7 +94,7 @@ def live_server() -> Iterator[LiveServer]:
         pytest.fail("the map's vendor files are missing: run `make assets`")
     from geodata.pipeline import load_geodata
 
-    base = test_database_url()
+    base = database_url_for_tests()
     url = with_database(base, f"{database_name(base)}_browser_{uuid.uuid4().hex[:8]}")
     settings = Settings(database_url=url, log_level="WARNING")
     ensure_database(url)
