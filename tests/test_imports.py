@@ -221,6 +221,56 @@ def test_reimport_updates_changed_cpts_and_leaves_the_others(
                                                                           "cpts.csv »"
 
 
+def _history(conn: Conn, ids: list[int]) -> dict[str, int]:
+    conn.rollback()
+    row = conn.execute(
+        """SELECT (SELECT count(*) FROM cpts_version WHERE cpts_id = ANY(%(ids)s)) AS versions,
+                  (SELECT count(*) FROM cpts_event WHERE cpts_id = ANY(%(ids)s)) AS events,
+                  (SELECT count(*) FROM audit_log WHERE entity = 'cpts'
+                      AND entity_id = ANY(%(keys)s)) AS audit""",
+        {"ids": ids, "keys": [str(i) for i in ids]}).fetchone()
+    assert row is not None
+    return dict(row)
+
+
+def test_a_mixed_import_writes_each_cpts_once_or_nothing_at_all(
+        agent: TestClient, make_account: MakeAccount, client_as: ClientAs, conn: Conn) -> None:
+    """Creations and updates are written together: one version, event and audit entry each;
+    one refused update (another agency's CPTS) and nothing of the file is written."""
+    names = [f"CPTS lot {tag()} {n}" for n in range(3)]
+    first = post_import(agent, csv_of([(names[0], "06127"), (names[1], "06014")]),
+                        status="lettre_intention")
+    assert first.status_code == 200, first.text
+    ids = [c["id"] for c in first.json()["cpts"]]
+    before = _history(conn, ids)
+    assert before == {"versions": 2, "events": 2, "audit": 2}
+
+    mixed = csv_of([(names[0], "06127"), (names[0], "06153"), (names[1], "06014"),
+                    (names[1], "06018"), (names[2], "06163")])
+    report = post_import(agent, mixed).json()
+    assert (report["created"], report["updated"], report["unchanged"]) == (1, 2, 0)
+    assert [(c["name"], c["action"], c["version"]) for c in report["cpts"]] == [
+        (names[0], "updated", 2), (names[1], "updated", 2), (names[2], "created", 1)]
+    created = report["cpts"][2]["id"]
+    assert _history(conn, ids) == {"versions": 4, "events": 2, "audit": 4}
+    assert _history(conn, [created]) == {"versions": 1, "events": 1, "audit": 1}
+
+    # A CPTS of the Lyon agency reaching into the Alpes-Maritimes: the PACA agent reads it but
+    # may not change it. Its file is refused on that line, and nothing of the file is written.
+    shared, fresh = f"CPTS lot {tag()} partagée", f"CPTS lot {tag()} nouvelle"
+    lyon = client_as(make_account("ars", regions=["84"]))
+    elsewhere = post_import(lyon, csv_of([(shared, "69266"), (shared, "06163")]),
+                            status="lettre_intention")
+    assert elsewhere.status_code == 200 and elsewhere.json()["created"] == 1, elsewhere.text
+    refused = post_import(agent, csv_of([(names[0], "06127"), (names[0], "06153"),
+                                         (shared, "06163"), (fresh, "06014")]))
+    assert refused.status_code == 422, refused.text
+    assert [(e["line"], e["code"]) for e in refused.json()["errors"]] == [(4, "forbidden")]
+    assert _history(conn, ids) == {"versions": 4, "events": 2, "audit": 4}
+    assert conn.execute("SELECT count(*) AS n FROM cpts WHERE name = %s",
+                        (fresh,)).fetchone() == {"n": 0}
+
+
 # --- Matching names, former codes, Paris-Lyon-Marseille, pseudo-CPTS ---------------------------
 
 def test_latin1_csv_with_accented_names_is_matched_by_name_and_departement(
