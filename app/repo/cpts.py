@@ -1,6 +1,6 @@
 """SQL for CPTS, their versions, members, events and comments, and the size-rule table."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -108,18 +108,6 @@ def members_many(conn: Conn, ids: Sequence[int]) -> dict[int, list[str]]:
     return found
 
 
-def overlapping_ids(conn: Conn, ids: Sequence[int]) -> dict[int, list[int]]:
-    """For each CPTS, the live CPTS that share a unit with it."""
-    found: dict[int, list[int]] = {int(i): [] for i in ids}
-    for r in conn.execute(
-            """SELECT DISTINCT m.cpts_id, o.cpts_id AS other FROM cpts_member m
-               JOIN cpts_member o ON o.code = m.code AND o.cpts_id <> m.cpts_id
-               JOIN cpts c ON c.id = o.cpts_id AND c.archived_at IS NULL
-               WHERE m.cpts_id = ANY(%s) ORDER BY 1, 2""", (list(ids),)).fetchall():
-        found[int(r["cpts_id"])].append(int(r["other"]))
-    return found
-
-
 def claims(conn: Conn, codes: Iterable[str], *, exclude: int | None,
            include_scenarios: bool) -> list[Claim]:
     """Other live CPTS whose current perimeter holds one of `codes`."""
@@ -131,6 +119,19 @@ def claims(conn: Conn, codes: Iterable[str], *, exclude: int | None,
         (list(codes), exclude, exclude, include_scenarios),
     ).fetchall()
     return [Claim(r["code"], int(r["id"]), r["name"], r["status"]) for r in rows]
+
+
+def overlapping_ids(conn: Conn, members: Mapping[int, Sequence[str]]) -> dict[int, set[int]]:
+    """For each CPTS, given with its units, the live CPTS that hold one of them too: one linear
+    look-up by unit, no self-join of `cpts_member` (its plan would depend on statistics that a
+    bulk import in progress leaves stale)."""
+    holders: dict[str, set[int]] = {}
+    codes = sorted({code for units in members.values() for code in units})
+    for claim in claims(conn, codes, exclude=None, include_scenarios=True):
+        holders.setdefault(claim.code, set()).add(claim.cpts_id)
+    return {cpts_id: {other for code in units for other in holders.get(code, ())
+                      if other != cpts_id}
+            for cpts_id, units in members.items()}
 
 
 def insert_many(conn: Conn, rows: Sequence[NewCptsRow]) -> list[int]:

@@ -145,7 +145,8 @@ def _namer(ctx: Context, rows: dict[int, dict[str, Any]],
     user = ctx.user
     mine: dict[int, set[int]] = {}
     if user is not None and user.role is Role.CARRIER:
-        for own, others in cpts_repo.overlapping_ids(ctx.conn, sorted(user.cpts_ids)).items():
+        own_units = cpts_repo.members_many(ctx.conn, sorted(user.cpts_ids))
+        for own, others in cpts_repo.overlapping_ids(ctx.conn, own_units).items():
             for other in others:
                 mine.setdefault(other, set()).add(own)
     cache: dict[int, dict[str, Any]] = {}

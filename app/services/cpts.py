@@ -116,24 +116,16 @@ def analysis_dict(result: Analysis, rules: list[SizeRule]) -> dict[str, Any]:
 def cpts_refs(conn: Conn, graph: ReferenceGraph, rows: Sequence[dict[str, Any]]
               ) -> tuple[dict[int, CptsRef], dict[int, list[str]]]:
     """What the access rules need to know of each CPTS, and its current units, in two queries
-    whatever their number. The overlaps come from the live CPTS holding the same units (two
-    linear look-ups, no self-join of `cpts_member` whose plan would depend on statistics that
-    a bulk import in progress has made stale)."""
-    ids = [int(row["id"]) for row in rows]
-    members = repo.members_many(conn, ids)
-    holders: dict[str, set[int]] = {}
-    codes = sorted({code for units in members.values() for code in units})
-    for claim in repo.claims(conn, codes, exclude=None, include_scenarios=True):
-        holders.setdefault(claim.code, set()).add(claim.cpts_id)
+    whatever their number."""
+    members = repo.members_many(conn, [int(row["id"]) for row in rows])
+    overlaps = repo.overlapping_ids(conn, members)
     refs = {}
     for row in rows:
         cpts_id, units = int(row["id"]), members[int(row["id"])]
         refs[cpts_id] = CptsRef(
             id=cpts_id, status=Status(row["status"]), region=row["region"],
             regions=frozenset(graph.units[c].region for c in units if c in graph.units),
-            submitted=row["submitted_at"] is not None,
-            overlaps=frozenset(other for c in units for other in holders.get(c, ())
-                               if other != cpts_id))
+            submitted=row["submitted_at"] is not None, overlaps=frozenset(overlaps[cpts_id]))
     return refs, members
 
 
