@@ -27,7 +27,7 @@ from app.db import Conn, connect
 from app.dbadmin import drop_database, ensure_database, with_database
 from app.migrations import upgrade
 from app.services import cpts as cpts_service
-from app.settings import PROJECT_ROOT, Settings
+from app.settings import Settings
 from benchmarks.geopandas_coverage import (
     PROJECTED,
     Reference,
@@ -35,10 +35,11 @@ from benchmarks.geopandas_coverage import (
     read_units,
     reference,
 )
+from tests.shared_fixtures import ALPES_MARITIMES_LISTING
 
 __all__ = ["PROJECTED", "Reference", "counted_perimeters", "read_units", "reference"]
 
-FIXTURE = PROJECT_ROOT.parent / "shared" / "fixtures" / "alpes-maritimes" / "cpts_communes.csv"
+FIXTURE = ALPES_MARITIMES_LISTING
 FIXTURE_DEPARTEMENT = "06"
 SCENARIO_DEPARTEMENTS = ("15", "42", "43", "69")
 SCENARIO_REGION = "84"

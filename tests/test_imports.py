@@ -15,11 +15,11 @@ from httpx import Response
 
 from app.cli import main as cli_main
 from app.db import Conn
-from app.settings import PROJECT_ROOT
 from tests.auth_fixtures import Account, ClientAs, MakeAccount
+from tests.shared_fixtures import ALPES_MARITIMES
 from tests.test_import_parsing import _xlsx
 
-FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "alpes-maritimes"
+FIXTURES = ALPES_MARITIMES
 NICE = "06088"
 NICE_CPTS = {"CPTS NICE CENTRE NICE EST", "CPTS NICE NORD ET SES COLLINES",
              "CPTS NICE OUEST VALLEE"}

@@ -33,12 +33,13 @@ from app.services import cpts as cpts_service
 from app.services.map_assets import missing_files
 from app.settings import PROJECT_ROOT, Settings
 from tests.conftest import database_url_for_tests
+from tests.shared_fixtures import ALPES_MARITIMES_LISTING
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-FIXTURE = PROJECT_ROOT.parent / "shared" / "fixtures" / "alpes-maritimes" / "cpts_communes.csv"
+FIXTURE = ALPES_MARITIMES_LISTING
 SCREENSHOTS = PROJECT_ROOT / "tests" / "output" / "screenshots"
 VIEWPORT = {"width": 1366, "height": 768}  # a laptop screen
 PASSWORD = "Carte-des-CPTS-2024"
