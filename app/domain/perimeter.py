@@ -58,6 +58,7 @@ class Claim:
     cpts_id: int
     name: str
     status: str
+    is_scenario: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,17 @@ def normalise_members(codes: Iterable[str], graph: ReferenceGraph) -> tuple[str,
         raise ProblemError(422, first, "Le périmètre est refusé : " + " ".join(
             e["detail"] for e in errors[:5]) + (" …" if len(errors) > 5 else ""), errors=errors)
     return tuple(sorted(members))
+
+
+def overlapping(members: Mapping[int, Iterable[str]], claims: Iterable[Claim]
+                ) -> dict[int, set[int]]:
+    """For each CPTS, given with its units, the other CPTS that claim one of them."""
+    holders: dict[str, set[int]] = {}
+    for claim in claims:
+        holders.setdefault(claim.code, set()).add(claim.cpts_id)
+    return {cpts_id: {other for code in units for other in holders.get(code, ())
+                      if other != cpts_id}
+            for cpts_id, units in members.items()}
 
 
 def connected_parts(members: frozenset[str], graph: ReferenceGraph) -> list[tuple[str, ...]]:

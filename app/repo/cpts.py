@@ -1,6 +1,6 @@
 """SQL for CPTS, their versions, members, events and comments, and the size-rule table."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -95,10 +95,6 @@ def get_many(conn: Conn, ids: Sequence[int], *, for_update: bool = False
     return {int(r["id"]): r for r in conn.execute(statement, (list(ids),)).fetchall()}
 
 
-def get(conn: Conn, cpts_id: int, *, for_update: bool = False) -> dict[str, Any] | None:
-    return get_many(conn, [cpts_id], for_update=for_update).get(cpts_id)
-
-
 def members_many(conn: Conn, ids: Sequence[int]) -> dict[int, list[str]]:
     """The current units of each CPTS, in code order."""
     found: dict[int, list[str]] = {int(i): [] for i in ids}
@@ -110,28 +106,16 @@ def members_many(conn: Conn, ids: Sequence[int]) -> dict[int, list[str]]:
 
 def claims(conn: Conn, codes: Iterable[str], *, exclude: int | None,
            include_scenarios: bool) -> list[Claim]:
-    """Other live CPTS whose current perimeter holds one of `codes`."""
+    """Other live CPTS whose current perimeter holds one of `codes` (one look-up by unit)."""
     rows = conn.execute(
-        """SELECT m.code, c.id, c.name, c.status FROM cpts_member m
+        """SELECT m.code, c.id, c.name, c.status, c.is_scenario FROM cpts_member m
            JOIN cpts c ON c.id = m.cpts_id
            WHERE m.code = ANY(%s) AND c.archived_at IS NULL
              AND (%s::bigint IS NULL OR c.id <> %s) AND (%s OR NOT c.is_scenario)""",
         (list(codes), exclude, exclude, include_scenarios),
     ).fetchall()
-    return [Claim(r["code"], int(r["id"]), r["name"], r["status"]) for r in rows]
-
-
-def overlapping_ids(conn: Conn, members: Mapping[int, Sequence[str]]) -> dict[int, set[int]]:
-    """For each CPTS, given with its units, the live CPTS that hold one of them too: one linear
-    look-up by unit, no self-join of `cpts_member` (its plan would depend on statistics that a
-    bulk import in progress leaves stale)."""
-    holders: dict[str, set[int]] = {}
-    codes = sorted({code for units in members.values() for code in units})
-    for claim in claims(conn, codes, exclude=None, include_scenarios=True):
-        holders.setdefault(claim.code, set()).add(claim.cpts_id)
-    return {cpts_id: {other for code in units for other in holders.get(code, ())
-                      if other != cpts_id}
-            for cpts_id, units in members.items()}
+    return [Claim(r["code"], int(r["id"]), r["name"], r["status"], r["is_scenario"])
+            for r in rows]
 
 
 def insert_many(conn: Conn, rows: Sequence[NewCptsRow]) -> list[int]:

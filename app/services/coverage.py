@@ -35,7 +35,7 @@ from app.domain.coverage import (
     perimeters,
     rate,
 )
-from app.domain.perimeter import STATUS_LABELS, ReferenceGraph
+from app.domain.perimeter import STATUS_LABELS, ReferenceGraph, overlapping
 from app.repo import coverage as repo
 from app.repo import cpts as cpts_repo
 from app.services.cpts import Context
@@ -146,7 +146,10 @@ def _namer(ctx: Context, rows: dict[int, dict[str, Any]],
     mine: dict[int, set[int]] = {}
     if user is not None and user.role is Role.CARRIER:
         own_units = cpts_repo.members_many(ctx.conn, sorted(user.cpts_ids))
-        for own, others in cpts_repo.overlapping_ids(ctx.conn, own_units).items():
+        claims = cpts_repo.claims(ctx.conn, sorted({u for units in own_units.values()
+                                                     for u in units}),
+                                  exclude=None, include_scenarios=True)
+        for own, others in overlapping(own_units, claims).items():
             for other in others:
                 mine.setdefault(other, set()).add(own)
     cache: dict[int, dict[str, Any]] = {}

@@ -33,9 +33,11 @@ from app.domain.perimeter import (
     STATUS_LABELS,
     STATUSES,
     Analysis,
+    Claim,
     ReferenceGraph,
     analyse,
     normalise_members,
+    overlapping,
 )
 from app.domain.size_rules import SizeRule, rule_for
 from app.errors import ProblemError
@@ -113,20 +115,37 @@ def analysis_dict(result: Analysis, rules: list[SizeRule]) -> dict[str, Any]:
     }
 
 
-def cpts_refs(conn: Conn, graph: ReferenceGraph, rows: Sequence[dict[str, Any]]
-              ) -> tuple[dict[int, CptsRef], dict[int, list[str]]]:
-    """What the access rules need to know of each CPTS, and its current units, in two queries
-    whatever their number."""
+@dataclass(frozen=True)
+class Standing:
+    """What the access rules need to know of a CPTS, its current units, and the live CPTS
+    (itself included, scenarios too) that hold each of them."""
+
+    ref: CptsRef
+    members: list[str]
+    claims: list[Claim]
+
+
+def standings(conn: Conn, graph: ReferenceGraph, rows: Sequence[dict[str, Any]]
+              ) -> dict[int, Standing]:
+    """The standing of each CPTS in two queries whatever their number: its units, then every
+    claim on them (a look-up by unit; a self-join of `cpts_member` would have its plan depend
+    on statistics that a bulk import in progress leaves stale)."""
     members = repo.members_many(conn, [int(row["id"]) for row in rows])
-    overlaps = repo.overlapping_ids(conn, members)
-    refs = {}
+    claims = repo.claims(conn, sorted({code for units in members.values() for code in units}),
+                         exclude=None, include_scenarios=True)
+    overlaps = overlapping(members, claims)
+    by_code: dict[str, list[Claim]] = {}
+    for claim in claims:
+        by_code.setdefault(claim.code, []).append(claim)
+    found = {}
     for row in rows:
         cpts_id, units = int(row["id"]), members[int(row["id"])]
-        refs[cpts_id] = CptsRef(
+        ref = CptsRef(
             id=cpts_id, status=Status(row["status"]), region=row["region"],
             regions=frozenset(graph.units[c].region for c in units if c in graph.units),
             submitted=row["submitted_at"] is not None, overlaps=frozenset(overlaps[cpts_id]))
-    return refs, members
+        found[cpts_id] = Standing(ref, units, [c for u in units for c in by_code.get(u, ())])
+    return found
 
 
 def not_found(cpts_id: int) -> ProblemError:
@@ -139,20 +158,28 @@ class Current:
     """A CPTS as it stands, with what the access rules know of it and what the user sees."""
 
     row: dict[str, Any]
-    ref: CptsRef
+    standing: Standing
     visibility: Visibility
-    members: list[str]  # its current units, in code order
 
     @property
     def id(self) -> int:
         return int(self.row["id"])
+
+    @property
+    def ref(self) -> CptsRef:
+        return self.standing.ref
+
+    @property
+    def members(self) -> list[str]:
+        """Its current units, in code order."""
+        return self.standing.members
 
 
 def current_many(ctx: Context, ids: Sequence[int], *, for_update: bool = False
                  ) -> dict[int, Current]:
     """The CPTS of `ids` that exist, locked with `for_update`, whatever the user may see."""
     rows = repo.get_many(ctx.conn, ids, for_update=for_update)
-    refs, members = cpts_refs(ctx.conn, ctx.graph, list(rows.values()))
+    standing = standings(ctx.conn, ctx.graph, list(rows.values()))
     found = {}
     for cpts_id, row in rows.items():
         if row["is_scenario"]:
@@ -160,9 +187,9 @@ def current_many(ctx: Context, ids: Sequence[int], *, for_update: bool = False
             visibility = (Visibility.FULL if can_read_scenario(ctx.user, scenario)
                           else Visibility.NONE)
         else:
-            visibility = cpts_visibility(ctx.user, refs[cpts_id],
+            visibility = cpts_visibility(ctx.user, standing[cpts_id].ref,
                                          publish_signed=ctx.publish_signed)
-        found[cpts_id] = Current(row, refs[cpts_id], visibility, members[cpts_id])
+        found[cpts_id] = Current(row, standing[cpts_id], visibility)
     return found
 
 
@@ -195,8 +222,9 @@ def read(ctx: Context, cpts_id: int) -> dict[str, Any]:
         return {"id": int(row["id"]), "name": row["name"], "status": row["status"],
                 "version": int(row["version"]), "visibility": "outline", "communes": codes}
     known = [c for c in codes if c in ctx.graph.units]
-    result = analyse(known, ctx.graph, ctx.rule(), _claims(ctx, known, cpts_id),
-                     own_status=row["status"])
+    others = [c for c in current.standing.claims if c.cpts_id != cpts_id
+              and c.code in ctx.graph.units and (ctx.sees_scenarios or not c.is_scenario)]
+    result = analyse(known, ctx.graph, ctx.rule(), others, own_status=row["status"])
     view = _state(row) | {"visibility": "full"} | analysis_dict(result, ctx.rules)
     view["communes"] = codes
     stale = sorted(set(codes) - set(known))

@@ -25,7 +25,7 @@ from app.errors import ProblemError
 from app.repo import cpts as cpts_repo
 from app.repo import imports as repo
 from app.services import cpts as cpts_service
-from app.services.cpts import Change, CheckedChange, Context, NewCpts
+from app.services.cpts import Change, CheckedChange, Context, Current, NewCpts
 
 
 @dataclass(frozen=True)
@@ -109,25 +109,27 @@ def source_rows(ctx: Context, parsed: ParsedFile, share: float
     return rows_from_shares(parsed.polygons, shares, names, threshold=share)
 
 
-def existing_targets(ctx: Context, plan: Plan) -> tuple[dict[str, dict[str, Any]], list[Issue]]:
-    """The CPTS of the file that already exist: same exact name, readable in full by the user."""
+def existing_targets(ctx: Context, plan: Plan) -> tuple[dict[str, Current], list[Issue]]:
+    """The CPTS of the file that already exist (same exact name, readable in full by the
+    user), locked until the end of the import."""
     named = repo.live_cpts_named(ctx.conn, [p.name for p in plan.perimeters])
-    current = cpts_service.current_many(ctx, [int(row["id"]) for row in named])
-    found: dict[str, list[dict[str, Any]]] = {}
+    current = cpts_service.current_many(ctx, [int(row["id"]) for row in named],
+                                        for_update=True)
+    found: dict[str, list[Current]] = {}
     for state in current.values():
         if state.visibility is Visibility.FULL:
-            found.setdefault(state.row["name"], []).append(state.row)
-    targets: dict[str, dict[str, Any]] = {}
+            found.setdefault(state.row["name"], []).append(state)
+    targets: dict[str, Current] = {}
     errors: list[Issue] = []
     for planned in plan.perimeters:
-        rows = found.get(planned.name, [])
-        if len(rows) > 1:
-            ids = ", ".join(f"n° {r['id']}" for r in rows)
+        states = found.get(planned.name, [])
+        if len(states) > 1:
+            ids = ", ".join(f"n° {state.id}" for state in states)
             errors.append(Issue(planned.line, "ambiguous_cpts",
                                 f"Ligne {planned.line} : plusieurs CPTS s'appellent « "
                                 f"{planned.name} » ({ids}) : renommez-en une avant l'import."))
-        elif rows:
-            targets[planned.name] = rows[0]
+        elif states:
+            targets[planned.name] = states[0]
     return targets, errors
 
 
@@ -140,15 +142,13 @@ def _refused(planned: PlannedCpts, exc: ProblemError) -> Issue:
                                          f"{exc.detail}")
 
 
-def write_plan(ctx: Context, plan: Plan, targets: dict[str, dict[str, Any]],
+def write_plan(ctx: Context, plan: Plan, targets: dict[str, Current],
                options: ImportOptions) -> tuple[list[Outcome], list[Issue]]:
     """Create or update each CPTS. Every CPTS is checked first, and a refusal (access, stale
     version, perimeter) noted with its line; then, when none was refused, the new CPTS and the
     changed ones are written together, in a few statements whatever their number."""
     status = creation_status(ctx, options)
     reason = _reason(options)
-    target_ids = sorted({int(row["id"]) for row in targets.values()})
-    current = cpts_service.current_many(ctx, target_ids, for_update=True)
     new: dict[int, tuple[PlannedCpts, NewCpts]] = {}
     changed: dict[int, tuple[PlannedCpts, CheckedChange]] = {}
     outcomes: dict[int, Outcome] = {}
@@ -161,16 +161,14 @@ def write_plan(ctx: Context, plan: Plan, targets: dict[str, dict[str, Any]],
                 new[index] = (planned, cpts_service.check_creation(
                     ctx, name=planned.name, status=status, communes=list(members)))
                 continue
-            cpts_id, version = int(target["id"]), int(target["version"])
-            if cpts_id not in current:
-                raise cpts_service.not_found(cpts_id)
-            if set(current[cpts_id].members) == set(members):
-                outcomes[index] = Outcome(planned, members, cpts_id, "unchanged", version,
-                                          target["status"])
+            version = int(target.row["version"])
+            if set(target.members) == set(members):
+                outcomes[index] = Outcome(planned, members, target.id, "unchanged", version,
+                                          target.row["status"])
                 continue
             changed[index] = (planned, cpts_service.check_change(
-                ctx, current[cpts_id], Change(cpts_id, version, communes=list(members),
-                                              reason=reason)))
+                ctx, target, Change(target.id, version, communes=list(members),
+                                    reason=reason)))
         except ProblemError as exc:
             errors.append(_refused(planned, exc))
     if errors:
@@ -187,12 +185,12 @@ def write_plan(ctx: Context, plan: Plan, targets: dict[str, dict[str, Any]],
     return [outcomes[index] for index in sorted(outcomes)], []
 
 
-def other_claims(ctx: Context, plan: Plan, targets: dict[str, dict[str, Any]]
+def other_claims(ctx: Context, plan: Plan, targets: dict[str, Current]
                  ) -> list[Claim]:
     """Live CPTS outside the file that hold the file's units, read before writing (the
     perimeters of the file itself are known without asking the database)."""
     codes = sorted({code for p in plan.perimeters for code in normalise_or_empty(p, ctx)})
-    replaced = {int(row["id"]) for row in targets.values()}
+    replaced = {target.id for target in targets.values()}
     return [claim for claim in cpts_repo.claims(ctx.conn, codes, exclude=None,
                                                 include_scenarios=ctx.sees_scenarios)
             if claim.cpts_id not in replaced]
