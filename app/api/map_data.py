@@ -3,12 +3,14 @@ allowed actions, groups of units, polygon selections, short descriptions of unit
 
 import gzip
 import json
+import math
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.api.cpts import CodeList, CptsContext
+from app.errors import ProblemError
 from app.services import map_data as service
 
 router = APIRouter(tags=["carte"])
@@ -59,6 +61,31 @@ class GroupOut(BaseModel):
 
 class SelectionIn(BaseModel):
     geometry: dict[str, Any] = Field(description="GeoJSON Polygon en WGS84")
+
+    @field_validator("geometry")
+    @classmethod
+    def _in_wgs84(cls, geometry: dict[str, Any]) -> dict[str, Any]:
+        """Every point a finite longitude and latitude: 1e10, NaN or Infinity (which the JSON
+        parser accepts) never reach PostGIS. Raises ProblemError, which pydantic lets through."""
+        pending: list[tuple[object, int]] = [(geometry.get("coordinates"), 0)]
+        while pending:
+            value, depth = pending.pop()
+            if not isinstance(value, list):
+                continue
+            if depth > 3:
+                raise ProblemError(422, "invalid_selection", "Polygone de sélection illisible : "
+                                                             "coordonnées trop imbriquées.")
+            numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+            if not numbers:
+                pending.extend((item, depth + 1) for item in value)
+            elif len(numbers) != len(value) or len(value) < 2 or any(
+                    isinstance(v, float) and not math.isfinite(v) for v in value) or not (
+                    -180 <= value[0] <= 180 and -90 <= value[1] <= 90):
+                raise ProblemError(
+                    422, "invalid_coordinates",
+                    "Coordonnées de la sélection invalides : chaque point doit être une longitude "
+                    "entre -180 et 180 et une latitude entre -90 et 90 (WGS84), en nombres finis.")
+        return geometry
 
 
 class SelectionOut(BaseModel):

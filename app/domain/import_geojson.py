@@ -1,7 +1,12 @@
 """GeoJSON polygons as CPTS perimeters: read and check the features (valid rings, WGS84
 coordinates, or a `crs` member naming another EPSG system, which is then reprojected), and turn
 the share of each commune's area inside a polygon into rows. Pure functions: the shares
-themselves are measured in PostGIS (`app.repo.imports.area_shares`)."""
+themselves are measured in PostGIS (`app.repo.imports.area_shares`).
+
+A hostile document is refused before it costs anything: its nesting depth is measured by a
+linear scan before `json.loads` (100,000 nested arrays would exhaust the parser's stack), a
+`crs` name must be a short EPSG or CRS84 name, and names quoted in messages are cut short.
+"""
 
 import json
 import math
@@ -9,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -21,6 +27,13 @@ from app.domain.imports import (
     SourceRow,
     decode_text,
     header_key,
+    too_many_rows,
+)
+from app.domain.upload_limits import (
+    MAX_CRS_NAME_CHARS,
+    MAX_JSON_DEPTH,
+    UploadLimits,
+    shorten,
 )
 from app.errors import ProblemError
 
@@ -52,13 +65,70 @@ def _where(reason: str) -> str:
     return f" près de ({x:.5f}, {y:.5f})"
 
 
+_SCAN_CHUNK = 1024 * 1024
+_QUOTE, _BRACKETS = ord('"'), (ord("["), ord("{"), ord("]"), ord("}"))
+_NOT_SYNTAX = bytes(code for code in range(256) if code not in (_QUOTE, *_BRACKETS))
+_JSON_ERRORS = (
+    ("Expecting value", "valeur attendue"),
+    ("Expecting property name enclosed in double quotes",
+     "nom de propriété attendu entre guillemets doubles"),
+    ("Expecting ':' delimiter", "« : » attendu"),
+    ("Expecting ',' delimiter", "« , » attendue"),
+    ("Unterminated string starting at", "texte sans guillemet fermant"),
+    ("Invalid control character at", "caractère de contrôle dans un texte"),
+    ("Invalid \\escape", "séquence d'échappement invalide"),
+    ("Invalid \\uXXXX escape", "séquence \\uXXXX invalide"),
+    ("Extra data", "données en trop après la fin du document"),
+)
+
+
+def json_depth(text: str) -> int:
+    """How deep arrays and objects nest in `text`, brackets inside strings left out: a linear
+    scan by numpy over 1 MiB pieces (quote parity, then a running sum), without parsing.
+    Escaped backslashes and quotes are dropped first, so a quote left is a string's edge, then
+    every byte but quotes and brackets."""
+    raw = text.replace("\\\\", "").replace('\\"', "").encode("utf-8").translate(
+        None, _NOT_SYNTAX)
+    opening, opening_curly, closing, closing_curly = _BRACKETS
+    depth = deepest = 0
+    inside = 0  # 1 when a piece starts inside a string
+    for start in range(0, len(raw), _SCAN_CHUNK):
+        codes = np.frombuffer(raw, dtype=np.uint8, count=min(_SCAN_CHUNK, len(raw) - start),
+                              offset=start)
+        quotes = np.cumsum(codes == _QUOTE, dtype=np.int32) + inside
+        outside = (quotes & 1) == 0
+        steps = (((codes == opening) | (codes == opening_curly)) & outside).astype(np.int32)
+        steps -= ((codes == closing) | (codes == closing_curly)) & outside
+        levels = np.cumsum(steps) + depth
+        deepest = max(deepest, int(levels.max()))
+        depth = int(levels[-1])
+        inside = int(quotes[-1]) & 1
+    return deepest
+
+
+def _json_reason(message: str) -> str:
+    for english, french in _JSON_ERRORS:
+        if message.startswith(english):
+            return french
+    return "syntaxe invalide"
+
+
 def parse_json(data: bytes) -> Any:
     text, _ = decode_text(data)
+    depth = json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise ProblemError(422, "json_too_deep",
+                           f"JSON refusé : tableaux et objets imbriqués sur {depth} niveaux (au "
+                           f"plus {MAX_JSON_DEPTH} ; un GeoJSON de polygones en compte 8).")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ProblemError(422, "invalid_json", f"JSON illisible ligne {exc.lineno}, colonne "
-                                                f"{exc.colno} : {exc.msg}.") from None
+                                                f"{exc.colno} : {_json_reason(exc.msg)}."
+                           ) from None
+    except RecursionError:  # not reached below MAX_JSON_DEPTH; kept as a last guard
+        raise ProblemError(422, "json_too_deep", "JSON refusé : imbrication trop profonde."
+                           ) from None
 
 
 def feature_name(properties: object) -> str | None:
@@ -94,30 +164,40 @@ def validity_problem(geometry: BaseGeometry) -> str | None:
     return reason
 
 
+# `EPSG:2154`, `urn:ogc:def:crs:EPSG::2154`, `urn:ogc:def:crs:EPSG:6.6:2154`, and CRS84.
+_EPSG_NAME = re.compile(r"(?:urn:ogc:def:crs:)?EPSG:{1,2}(?:\d{1,3}(?:\.\d{1,3}){0,2}:)?"
+                        r"(\d{1,6})", re.IGNORECASE)
+_CRS84_NAME = re.compile(r"(?:urn:ogc:def:crs:OGC:(?:1\.3:)?)?CRS:?84", re.IGNORECASE)
+
+
 def crs_code(document: Mapping[str, Any]) -> int | None:
-    """The EPSG code named by a (pre-RFC 7946) `crs` member; None when there is none."""
+    """The EPSG code named by a (pre-RFC 7946) `crs` member; None when there is none. Only
+    the usual spellings of an EPSG code (six digits at most) and of CRS84 are accepted."""
     crs = document.get("crs")
     if crs is None:
         return None
-    name = str((crs.get("properties") or {}).get("name", "")) if isinstance(crs, dict) else ""
-    if re.search(r"CRS:?84$", name, re.IGNORECASE):
-        return WGS84
-    found = re.search(r"EPSG:{1,2}(?:[\d.]*:)?(\d+)$", name, re.IGNORECASE)
-    if not found:
-        raise ProblemError(422, "unknown_crs", f"Système de coordonnées non reconnu : « "
-                                               f"{name[:100]} ». Exportez le fichier en WGS84 "
-                                               "(EPSG:4326).")
-    return int(found.group(1))
+    properties = crs.get("properties") if isinstance(crs, dict) else None
+    raw = properties.get("name") if isinstance(properties, dict) else None
+    name = raw.strip() if isinstance(raw, str) else ""
+    if len(name) <= MAX_CRS_NAME_CHARS:
+        if _CRS84_NAME.fullmatch(name):
+            return WGS84
+        found = _EPSG_NAME.fullmatch(name)
+        if found:
+            return int(found.group(1))
+    shown = shorten(name, 60) if name else "(aucun nom dans crs.properties.name)"
+    raise ProblemError(422, "unknown_crs", f"Système de coordonnées non reconnu : « {shown} ». "
+                                           "Exportez le fichier en WGS84 (EPSG:4326).")
 
 
 def reproject(geometries: Sequence[BaseGeometry], epsg: int) -> list[BaseGeometry]:
     from pyproj import CRS, Transformer
-    from pyproj.exceptions import CRSError
+    from pyproj.exceptions import CRSError, ProjError
 
     try:
         transformer = Transformer.from_crs(CRS.from_epsg(epsg), CRS.from_epsg(WGS84),
                                            always_xy=True)
-    except CRSError:
+    except (CRSError, ProjError):
         raise ProblemError(422, "unknown_crs", f"Code EPSG inconnu : {epsg}.") from None
     return [shapely.transform(geometry, lambda xy: _transform(transformer, xy))
             for geometry in geometries]
@@ -145,8 +225,9 @@ def _projected_hint(geometries: Iterable[BaseGeometry]) -> str:
             "(EPSG:4326), ou indiquez son système dans un membre « crs ».").replace(",", "\u202f")
 
 
-def read_geojson(data: bytes) -> ParsedFile:
+def read_geojson(data: bytes, *, limits: UploadLimits | None = None) -> ParsedFile:
     """The polygon features of a FeatureCollection (or of a single Feature), checked."""
+    limits = limits or UploadLimits()
     document = parse_json(data)
     if isinstance(document, dict) and document.get("type") == "Feature":
         features: Any = [document]
@@ -157,6 +238,8 @@ def read_geojson(data: bytes) -> ParsedFile:
                            "Le GeoJSON doit être une FeatureCollection de polygones.")
     if not isinstance(features, list) or not features:
         raise ProblemError(422, "empty_file", "La FeatureCollection ne contient aucune entité.")
+    if len(features) > limits.max_rows:
+        raise too_many_rows(limits.max_rows)
     epsg = crs_code(document)
     errors: list[Issue] = []
     warnings: list[Issue] = []
@@ -167,7 +250,7 @@ def read_geojson(data: bytes) -> ParsedFile:
                                                            "un objet GeoJSON."))
             continue
         name = feature_name(feature.get("properties"))
-        label = f"Entité n° {number}" + (f" (« {name.strip()} »)" if name else "")
+        label = f"Entité n° {number}" + (f" (« {shorten(name.strip())} »)" if name else "")
         if name is None:
             errors.append(Issue(number, "missing_name", f"{label} : aucune propriété ne donne "
                                                         "le nom de la CPTS (cpts, nom_cpts, nom)."))
@@ -209,7 +292,8 @@ def read_geojson(data: bytes) -> ParsedFile:
         problem = validity_problem(geometry)
         if problem is not None:
             errors.append(Issue(number, "invalid_geometry",
-                                f"Entité n° {number} (« {name.strip()} ») : géométrie invalide, "
+                                f"Entité n° {number} (« {shorten(name.strip())} ») : géométrie "
+                                f"invalide, "
                                 f"{problem}. Corrigez-la (QGIS : Vecteur > Outils de géométrie > "
                                 "Réparer les géométries) avant de l'importer."))
             continue
@@ -244,7 +328,7 @@ def rows_from_shares(
     for polygon in polygons:
         touched = sorted(shares.get(polygon.line, ()), key=lambda item: (-item[1], item[0]))
         kept = [code for code, share in touched if share >= threshold]
-        label = f"Entité n° {polygon.line} (« {polygon.cpts.strip()} »)"
+        label = f"Entité n° {polygon.line} (« {shorten(polygon.cpts.strip())} »)"
         if not kept:
             errors.append(Issue(polygon.line, "no_commune",
                                 f"{label} : aucune commune n'a au moins {_percent(threshold)} "

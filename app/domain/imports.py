@@ -4,12 +4,16 @@ its content, decode it, find its columns and give its rows with their line numbe
 Pure functions, no HTTP and no SQL. A problem with the whole file (empty, undecodable, no
 usable column) raises `ProblemError`; a problem with one row is an `Issue` carrying its line,
 so that the report lists every one of them.
+
+Reading is bounded (`app.domain.upload_limits`): every record counts towards the row limit,
+blank ones included, and reading stops there; only the first `MAX_COLUMNS` columns are read
+and a cell keeps its first `MAX_CELL_CHARS` characters, so what an error quotes stays short.
+XLSX workbooks are read by `app.domain.spreadsheet`, which checks the archive first.
 """
 
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -17,6 +21,15 @@ from typing import Any, Literal
 from shapely.geometry.base import BaseGeometry
 
 from app.domain.communes import COMMUNE_CODE, search_form
+from app.domain.spreadsheet import Workbook
+from app.domain.upload_limits import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_LISTED,
+    UploadLimits,
+    shorten,
+    thousands,
+)
 from app.errors import ProblemError
 
 Format = Literal["csv", "xlsx", "geojson"]
@@ -32,7 +45,6 @@ DEPARTEMENT_HEADERS = ("departement", "dep", "code_departement", "code_dep", "de
 WHOLE_HEADERS = ("whole_commune", "commune_entiere", "entiere")
 PARTIAL_VALUES = frozenset({"non", "no", "n", "false", "faux", "0", "partielle", "partiel"})
 SEPARATORS = (";", ",", "\t")
-MAX_ROWS = 200_000
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 (.xls)
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -142,8 +154,18 @@ def find_columns(header: Sequence[object]) -> Columns | None:
     return Columns(cpts, code, commune, departement, whole)
 
 
-def _missing_columns(found: Iterable[object], where: str = "") -> ProblemError:
-    shown = ", ".join(f"« {str(h).strip()} »" for h in found if str(h or "").strip()) or "aucune"
+def _missing_columns(found: Sequence[object], where: str = "", *, total: int | None = None
+                     ) -> ProblemError:
+    """The columns read are quoted, at most `MAX_LISTED` of them, each cut short: a header of a
+    million columns gives a short error."""
+    named = [str(h).strip() for h in found if str(h or "").strip()]
+    listed = named[:MAX_LISTED]
+    shown = ", ".join(f"« {shorten(h, 40)} »" for h in listed) or "aucune"
+    if len(named) > len(listed):
+        shown += f" et {thousands(len(named) - len(listed))} autre(s)"
+    unread = (total or 0) - len(found)
+    if unread > 0:
+        shown += f" ; {thousands(unread)} colonne(s) non lue(s) après la {thousands(MAX_COLUMNS)}e"
     return ProblemError(
         422, "missing_columns",
         f"Colonnes introuvables{where} : il faut une colonne du nom de la CPTS (cpts, nom_cpts, "
@@ -171,13 +193,29 @@ def _at(cells: list[str], index: int | None) -> str | None:
     return cells[index] or None
 
 
-def _table_rows(records: Iterable[tuple[int, Sequence[object]]], *, where: str = "") -> _Table:
+def too_many_rows(limit: int) -> ProblemError:
+    return ProblemError(413, "too_many_rows",
+                        f"Le fichier dépasse {thousands(limit)} lignes (lignes vides comprises) : "
+                        "découpez-le en plusieurs imports.")
+
+
+def _cells(record: Sequence[object]) -> list[str]:
+    return [cell_text(value)[:MAX_CELL_CHARS] for value in record[:MAX_COLUMNS]]
+
+
+def _table_rows(records: Iterable[tuple[int, Sequence[object]]], *, limits: UploadLimits,
+                where: str = "") -> _Table:
     """Rows of a table whose first non-empty record is the header (or, when it has no header,
-    whose first two columns are the CPTS and the commune code)."""
+    whose first two columns are the CPTS and the commune code). Every record counts towards
+    `limits.max_rows`, blank ones included."""
     table = _Table()
     columns: Columns | None = None
-    for line, record in records:
-        cells = [cell_text(value) for value in record]
+    for count, (line, record) in enumerate(records, start=1):
+        if count > limits.max_rows:
+            raise too_many_rows(limits.max_rows)
+        if not record:
+            continue
+        cells = _cells(record)
         if not any(cells):
             continue
         if columns is None:
@@ -190,10 +228,7 @@ def _table_rows(records: Iterable[tuple[int, Sequence[object]]], *, where: str =
                                             "1re colonne est lue comme le nom de la CPTS, la 2e "
                                             "comme le code commune."))
             else:
-                raise _missing_columns(cells, where)
-        if len(table.rows) >= MAX_ROWS:
-            raise ProblemError(413, "too_many_rows",
-                               f"Le fichier dépasse {MAX_ROWS:,} lignes.".replace(",", "\u202f"))
+                raise _missing_columns(cells, where, total=len(record))
         whole = _at(cells, columns.whole)
         table.rows.append(SourceRow(line, _at(cells, columns.cpts) or "",
                                     _at(cells, columns.code), _at(cells, columns.commune),
@@ -270,7 +305,24 @@ def detect_separator(text: str) -> str:
 
 # --- The three formats -------------------------------------------------------------------------
 
-def read_csv(data: bytes) -> ParsedFile:
+_CSV_ERRORS = (
+    ("field larger than field limit", "un champ dépasse {limit} caractères"),
+    ("new-line character seen in unquoted field", "retour à la ligne isolé hors guillemets"),
+    ("unexpected end of data", "fin de fichier inattendue (guillemet non refermé)"),
+    ("line contains NUL", "caractère nul"),
+)
+
+
+def _csv_reason(error: csv.Error) -> str:
+    message = str(error)
+    for english, french in _CSV_ERRORS:
+        if message.startswith(english):
+            return french.format(limit=thousands(csv.field_size_limit()))
+    return "ligne mal formée"
+
+
+def read_csv(data: bytes, *, limits: UploadLimits | None = None) -> ParsedFile:
+    limits = limits or UploadLimits()
     text, encoding = decode_text(data)
     if not text.strip():
         raise _empty()
@@ -284,79 +336,79 @@ def read_csv(data: bytes) -> ParsedFile:
             start = reader.line_num + 1
 
     try:
-        table = _table_rows(records())
+        table = _table_rows(records(), limits=limits)
     except csv.Error as exc:
         raise ProblemError(422, "invalid_csv", f"CSV illisible ligne {reader.line_num} : "
-                                               f"{exc}.") from None
+                                               f"{_csv_reason(exc)}.") from None
     return ParsedFile("csv", rows=tuple(table.rows), encoding=encoding, separator=separator,
                       warnings=tuple(table.warnings), errors=tuple(table.errors))
 
 
-def read_xlsx(data: bytes, *, sheet: str | None = None) -> ParsedFile:
+def read_xlsx(data: bytes, *, sheet: str | None = None,
+              limits: UploadLimits | None = None) -> ParsedFile:
     """The sheet that has the expected columns. Several sheets with them: refused as
-    ambiguous unless `sheet` names one."""
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise ProblemError(422, "unreadable_file",
-                           "Classeur XLSX illisible (fichier abîmé, ou archive ZIP qui n'est pas "
-                           "un classeur).") from None
-    try:
-        names = list(workbook.sheetnames)
+    ambiguous unless `sheet` names one. The archive is checked before it is decompressed and
+    the sheet read as a stream (`app.domain.spreadsheet`)."""
+    limits = limits or UploadLimits()
+    with Workbook(data, limits) as workbook:
+        names = workbook.sheet_names
         if sheet is not None:
             if sheet not in names:
                 raise ProblemError(422, "unknown_sheet", f"Le classeur n'a pas de feuille « "
-                                   f"{sheet} » ; feuilles : " + ", ".join(names) + ".")
+                                   f"{shorten(sheet)} » ; feuilles : "
+                                   + ", ".join(shorten(n) for n in names[:MAX_LISTED]) + ".")
             chosen = [sheet]
         else:
-            chosen = [name for name in names if _sheet_has_columns(workbook[name])]
+            chosen = [name for name in names if _sheet_has_columns(workbook, name)]
             if not chosen:
                 raise _missing_columns([], " dans toutes les feuilles du classeur")
             if len(chosen) > 1:
                 raise ProblemError(
                     422, "ambiguous_sheet",
                     "Plusieurs feuilles ont les colonnes attendues : " + ", ".join(
-                        f"« {n} »" for n in chosen) + ". Indiquez laquelle importer (paramètre "
-                    "sheet) ou gardez-en une seule.",
+                        f"« {shorten(n)} »" for n in chosen[:MAX_LISTED]) + ". Indiquez "
+                    "laquelle importer (paramètre sheet) ou gardez-en une seule.",
                     errors=[{"line": None, "code": "ambiguous_sheet", "sheet": n,
-                             "detail": f"Feuille « {n} »"} for n in chosen])
-        worksheet = workbook[chosen[0]]
-        table = _table_rows(
-            enumerate(worksheet.iter_rows(min_row=1, values_only=True), start=1),
-            where=f" dans la feuille « {chosen[0]} »")
-    finally:
-        workbook.close()
+                             "detail": f"Feuille « {shorten(n)} »"}
+                            for n in chosen[:MAX_LISTED]])
+        if workbook.row_tags_exceed(workbook.sheet(chosen[0]), limits.max_rows):
+            raise too_many_rows(limits.max_rows)
+        table = _table_rows(workbook.rows(workbook.sheet(chosen[0])), limits=limits,
+                            where=f" dans la feuille « {shorten(chosen[0])} »")
     warnings = list(table.warnings)
     if len(names) > 1:
-        others = ", ".join(f"« {n} »" for n in names if n != chosen[0])
+        others = ", ".join(f"« {shorten(n)} »" for n in names if n != chosen[0])
         warnings.insert(0, Issue(None, "sheet_used", f"Feuille importée : « {chosen[0]} » ; "
                                                      f"ignorée(s) : {others}."))
     return ParsedFile("xlsx", rows=tuple(table.rows), sheet=chosen[0],
                       warnings=tuple(warnings), errors=tuple(table.errors))
 
 
-def _sheet_has_columns(worksheet: Any) -> bool:
-    for record in worksheet.iter_rows(min_row=1, max_row=20, values_only=True):
-        cells = [cell_text(value) for value in record]
+def _sheet_has_columns(workbook: Workbook, name: str) -> bool:
+    """Whether the first non-empty row among the first 20 is a header (or a CPTS and a code)."""
+    for count, (line, record) in enumerate(workbook.rows(workbook.sheet(name)), start=1):
+        if count > 20 or line > 20:
+            return False
+        cells = _cells(record)
         if any(cells):
             return find_columns(cells) is not None or (
                 len(cells) >= 2 and looks_like_code(cells[1]) and not looks_like_code(cells[0]))
     return False
 
 
-def read_import(data: bytes, *, sheet: str | None = None) -> ParsedFile:
+def read_import(data: bytes, *, sheet: str | None = None,
+                limits: UploadLimits | None = None) -> ParsedFile:
     """Any accepted file: CSV (`;`, `,` or tab; UTF-8 with or without BOM, or Latin-1), XLSX,
-    or GeoJSON polygons."""
+    or GeoJSON polygons; within `limits` (the defaults when None)."""
+    limits = limits or UploadLimits()
     if not data.strip() or data.strip() == UTF8_BOM:
         raise _empty()
     kind = detect_format(data)
     if kind == "xlsx":
-        return read_xlsx(data, sheet=sheet)
+        return read_xlsx(data, sheet=sheet, limits=limits)
     if kind == "geojson":
         # imported here: app.domain.import_geojson builds on this module's rows and issues
         from app.domain.import_geojson import read_geojson
 
-        return read_geojson(data)
-    return read_csv(data)
+        return read_geojson(data, limits=limits)
+    return read_csv(data, limits=limits)
