@@ -4,7 +4,6 @@ save, list the zones blanches of the fixture, open the standalone HTML export fr
 A screenshot of each step is saved in tests/output/screenshots/."""
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,71 +18,10 @@ from tests.browser.conftest import (
     Recorder,
     fixture_white_communes,
 )
+from tests.browser.pages import MapPage, commune_facts, people
 
-NNBSP = "\u202f"
 MENTON, ROQUEBRUNE, GORBIO = "06083", "06104", "06067"
 NEW_CPTS = "CPTS Essai navigateur"
-
-
-def people(value: int) -> str:
-    return f"{value:,}".replace(",", NNBSP)
-
-
-def commune_facts(server: LiveServer, code: str) -> tuple[int, float, float]:
-    """Population and a point inside the commune (latitude, longitude)."""
-    with connect(server.settings.database_url) as conn:
-        row = conn.execute("SELECT population, ST_Y(point) AS lat, ST_X(point) AS lon "
-                           "FROM commune WHERE code = %s", (code,)).fetchone()
-    assert row is not None
-    return int(row["population"]), float(row["lat"]), float(row["lon"])
-
-
-class MapPage:
-    """The page, with the few moves the tests need."""
-
-    def __init__(self, page: Any, server: LiveServer, screenshots: Path) -> None:
-        self.page = page
-        self.server = server
-        self.screenshots = screenshots
-
-    def wait_until(self, expression: str, timeout_s: float = 20.0) -> None:
-        """Poll a JavaScript expression (the page's CSP forbids Playwright's in-page eval)."""
-        deadline = time.monotonic() + timeout_s
-        while not self.page.evaluate(f"() => Boolean({expression})"):
-            if time.monotonic() > deadline:
-                self.shot("echec-attente")
-                raise TimeoutError(f"still false after {timeout_s} s: {expression}")
-            time.sleep(0.03)
-
-    def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(self.screenshots / f"{name}.png"))
-
-    def map_call(self, script: str) -> Any:
-        return self.page.evaluate(
-            f"(() => {{ const map = window[window.cptsMap.config.names.map]; "
-            f"const communes = window[window.cptsMap.config.names.layers.communes]; "
-            f"return {script}; }})()")
-
-    def view(self, lat: float, lon: float, zoom: int = 12) -> None:
-        self.map_call(f"map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
-        self.wait_until("!window[window.cptsMap.config.names.layers.communes].isLoading()")
-        self.page.wait_for_timeout(150)
-
-    def click_commune(self, code: str) -> None:
-        _, lat, lon = commune_facts(self.server, code)
-        x, y = self.map_call(
-            f"(() => {{ const p = map.latLngToContainerPoint([{lat}, {lon}]); "
-            f"const box = map.getContainer().getBoundingClientRect(); "
-            f"return [p.x + box.left, p.y + box.top]; }})()")
-        self.page.mouse.click(x, y)
-
-    def figures_after(self, action: Any) -> str:
-        """Run `action`, wait for the panel to be recomputed, return the population shown."""
-        seq = self.page.get_attribute("#edit-figures", "data-seq") or "0"
-        action()
-        self.wait_until("document.querySelector('#edit-figures').dataset.state === 'ready' && "
-                        f"document.querySelector('#edit-figures').dataset.seq !== '{seq}'")
-        return str(self.page.text_content("[data-figure=population]"))
 
 
 @pytest.fixture(scope="module")

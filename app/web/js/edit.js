@@ -34,6 +34,8 @@ export class EditMode {
     this.controller = null;
     this.names = {};
     this.selectionRemoves = false;
+    this.shapeDrawn = false;      // a rectangle or lasso is being drawn
+    this.shapeEndedAt = -Infinity;
     this.store.subscribe((event) => this.onStoreChange(event));
     this.bindPanel();
   }
@@ -82,6 +84,8 @@ export class EditMode {
     $("#edit-add-form").addEventListener("submit", (event) => { event.preventDefault(); this.addByText(); });
     $("#edit-history").addEventListener("toggle", () => { if ($("#edit-history").open) this.refreshHistory(); });
     this.map.on("draw:created", (event) => this.onDrawn(event));
+    this.map.on("draw:drawstart", () => { this.shapeDrawn = true; });
+    this.map.on("draw:drawstop", () => { this.shapeDrawn = false; this.shapeEndedAt = performance.now(); });
   }
 
   fillChooser() {
@@ -109,13 +113,11 @@ export class EditMode {
     this.cpts = cpts;
     this.actions = actions;
     this.newName = null;
-    const previous = this.store.codes();
     this.active = true;
     this.store.reset(cpts.communes);
     if (add.length) this.store.add(add, "rattachement");
     $("#edit-cpts-select").value = String(id);
     this.showSession();
-    this.communes.restyle([...previous, ...cpts.communes]);
     this.communes.restyleAll();
     this.names = await this.describe(cpts.communes);
     this.renderAll();
@@ -126,7 +128,6 @@ export class EditMode {
   }
 
   startNew(name) {
-    const previous = this.store.codes();
     this.cpts = null;
     this.actions = { edit: true, request_stage: false, accept_stage: false, request_changes: false, archive: false, export: false };
     this.newName = name;
@@ -134,7 +135,6 @@ export class EditMode {
     this.store.reset([]);
     $("#edit-new-form").hidden = true;
     this.showSession();
-    this.communes.restyle(previous);
     this.communes.restyleAll();
     this.renderAll();
     renderEmpty();
@@ -143,13 +143,12 @@ export class EditMode {
 
   close() {
     if (this.store.dirty && !window.confirm("Fermer sans enregistrer les modifications ?")) return;
-    const previous = this.store.codes();
     this.active = false;
     this.cpts = null;
     this.store.reset([]);
     $("#edit-session").hidden = true;
     $("#edit-chooser").hidden = false;
-    this.communes.restyle(previous);
+    this.communes.restyleAll();
   }
 
   showSession() {
@@ -176,7 +175,7 @@ export class EditMode {
 
   renderMembers() {
     const codes = this.store.codes();
-    clear($("#edit-members-list"), codes.map((code) => h("li", {}, this.names[code] ? `${this.names[code]} (${code})` : code)));
+    clear($("#edit-members-list"), codes.map((code) => h("li", { "data-code": code }, this.names[code] ? `${this.names[code]} (${code})` : code)));
     $("#edit-members summary").textContent = `Communes du périmètre (${codes.length})`;
   }
 
@@ -191,8 +190,17 @@ export class EditMode {
 
   // --- changes -------------------------------------------------------------------------------
 
-  /** A click on the map in the edit mode. */
+  /**
+   * Whether a rectangle or a lasso is being drawn, or has just been finished: the click that
+   * ends a drag (it follows the mouseup that finished the shape) is part of the drawing.
+   */
+  drawingShape() {
+    return this.shapeDrawn || performance.now() - this.shapeEndedAt < 400;
+  }
+
+  /** A click on the map in the edit mode (ignored, but consumed, while a shape is drawn). */
   click(code, properties) {
+    if (this.active && this.drawingShape()) return true;
     if (!this.editable) return false;
     const started = performance.now();
     if (properties?.nom) this.names[code] = properties.nom;

@@ -42,9 +42,16 @@ const white = new WhiteZonesView({
   onAttach: (id, codes) => { switchMode("edit"); edit.open(id, { add: codes }); },
 });
 
-function currentStyle() {
-  return mode === "edit" && edit.active ? edit.style() : coverage.style();
+// One style function for the communes' tiles, deciding at each draw from the current view:
+// the edit colours while a perimeter is open in the edit mode, the coverage colours otherwise.
+// (Deciding at draw time, not when the view is switched, is what paints a perimeter the moment
+// it is opened or started, whatever the order of the calls.)
+const editPaint = edit.style();
+const coveragePaint = coverage.style();
+function paint(code) {
+  return mode === "edit" && edit.active ? editPaint(code) : coveragePaint(code);
 }
+communes.setStyle(paint);
 
 /** Whether the communes' tiles are shown (else the overview of the CPTS outlines). */
 function showsCommunes() {
@@ -78,7 +85,7 @@ async function loadPerimeters() {
   perimeters.load(data);
   coverage.renderLegend();
   edit.fillChooser();
-  communes.setStyle(currentStyle());
+  communes.restyleAll();
 }
 
 function switchMode(next) {
@@ -91,7 +98,7 @@ function switchMode(next) {
     $(`#${tab.getAttribute("aria-controls")}`).hidden = !selected;
   }
   if (next !== "white") communes.highlight([]);
-  communes.setStyle(currentStyle());
+  communes.restyleAll();
   updateLayers();
 }
 
@@ -130,7 +137,7 @@ function bindMap() {
     coverage.showCard(code);
   });
   map.on("click", async (event) => {  // the overview: which commune is under the click
-    if (!map.hasLayer(overview.group) || edit.drawing?.enabled()) return;
+    if (!map.hasLayer(overview.group) || edit.drawingShape()) return;
     let found;
     try { found = await api.unitAt(event.latlng.lat.toFixed(6), event.latlng.lng.toFixed(6)); } catch { return; }
     coverage.showCard(found.code);
@@ -177,7 +184,7 @@ async function start() {
   coverage.renderFilters($("fieldset[data-filters=coverage]"), () => {
     coverage.renderLegend();
     overview.restyle();
-    communes.setStyle(currentStyle());
+    communes.restyleAll();
   });
   map.fitBounds(config.france_bounds, { animate: false });
   // The overview first; the communes of every CPTS (for the commune tiles, the card and the
