@@ -108,8 +108,12 @@ def zip_archive(members: Sequence[tuple[str, bytes | Deflated]]) -> bytes:
     return bytes(local + central + end)
 
 
-def workbook_parts(workbook: bytes | None = None) -> list[tuple[str, bytes | Deflated]]:
-    """The parts of a one-sheet workbook but the sheet (`xl/worksheets/sheet1.xml`)."""
+def workbook_parts(workbook: bytes | None = None, *, shared_strings: bool = False
+                   ) -> list[tuple[str, bytes | Deflated]]:
+    """The parts of a one-sheet workbook but the sheet (`xl/worksheets/sheet1.xml`) and its
+    shared strings (`xl/sharedStrings.xml`, named in the relationships when `shared_strings`)."""
+    strings = (f'<Relationship Id="rId2" Type="{_RELATIONSHIPS}/sharedStrings" '
+               'Target="sharedStrings.xml"/>' if shared_strings else "")
     return [
         ("[Content_Types].xml", (
             b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats'
@@ -130,7 +134,7 @@ def workbook_parts(workbook: bytes | None = None) -> list[tuple[str, bytes | Def
         ("xl/_rels/workbook.xml.rels", (
             f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PACKAGE}">'
             f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/worksheet" '
-            'Target="worksheets/sheet1.xml"/></Relationships>').encode()),
+            f'Target="worksheets/sheet1.xml"/>{strings}</Relationships>').encode()),
     ]
 
 
@@ -141,9 +145,10 @@ def sheet_xml(body: bytes, prolog: bytes = b"") -> bytes:
 
 
 def xlsx(sheet: bytes | Deflated, *, workbook: bytes | None = None,
-         extra: Sequence[tuple[str, bytes]] = ()) -> bytes:
-    return zip_archive([*workbook_parts(workbook), ("xl/worksheets/sheet1.xml", sheet),
-                        *extra])
+         shared_strings: bytes | None = None) -> bytes:
+    strings = [("xl/sharedStrings.xml", shared_strings)] if shared_strings is not None else []
+    return zip_archive([*workbook_parts(workbook, shared_strings=bool(strings)),
+                        ("xl/worksheets/sheet1.xml", sheet), *strings])
 
 
 def inline_rows(rows: Sequence[Sequence[str]]) -> bytes:
