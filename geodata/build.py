@@ -7,7 +7,7 @@ of a few départements filters the result. The build is cached by the checksums 
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +19,7 @@ import shapely
 from tqdm import tqdm
 
 from geodata import cog as cog_module
+from geodata import holes as holes_module
 from geodata.generalize import (
     BANDS,
     ZONE_CRS,
@@ -30,11 +31,11 @@ from geodata.generalize import (
     zone_of,
 )
 from geodata.polygons import assign_polygons
-from geodata.topology import clean_coverage
+from geodata.topology import as_multipolygon, clean_coverage
 
 log = logging.getLogger(__name__)
 
-BUILD_VERSION = "3"  # bump when the build's output changes for the same inputs
+BUILD_VERSION = "4"  # bump when the build's output changes for the same inputs
 GEOM_COLUMNS = ("geom", "geom_3857", *BANDS)
 LAYERS = ("region", "departement", "epci", "bassin_de_vie")
 
@@ -69,6 +70,9 @@ class BuildReport:
     rebuilt_from_predecessors: dict[str, list[str]] = field(default_factory=dict)
     without_polygon: dict[str, str] = field(default_factory=dict)
     outside_map: list[dict[str, Any]] = field(default_factory=list)
+    # Holes on land given to a commune, and places left outside every commune, by zone.
+    holes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    outside_communes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,7 +131,7 @@ def _build(sources: SourceSet, report: BuildReport, steps: _Steps) -> Built:
         ]
 
     with steps.step("reconciliation"):
-        polygons, polygon_report = assign_polygons(units, sources.polygons)
+        polygons, polygon_report = assign_polygons(units, sources.polygons, cog.history)
         units["source_geom"] = polygons
         report.counts["own_polygon"] = polygon_report.with_own_polygon
         report.rebuilt_from_predecessors = polygon_report.rebuilt_from_predecessors
@@ -151,8 +155,16 @@ def _build(sources: SourceSet, report: BuildReport, steps: _Steps) -> Built:
                 continue
             projected = transformer(4326, epsg)(units["source_geom"].to_numpy()[rows])
             codes = units["code"].to_numpy()[rows].astype(str)
-            cleaned, topo = clean_coverage(projected, codes)
-            report.topology[zone] = asdict(topo) | {"epsg": epsg, "units": len(rows)}
+            cleaned, topo, left = clean_coverage(projected, codes)
+            hints = holes_module.hints_for(sources.polygons, units, cog.history, zone, epsg)
+            decisions = holes_module.decide(left, cleaned, codes, hints)
+            cleaned = holes_module.fill(cleaned, codes, left, decisions, as_multipolygon)
+            _record_holes(report, units, zone, epsg, decisions, hints.names)
+            report.topology[zone] = asdict(topo) | {
+                "epsg": epsg, "units": len(rows),
+                "holes_filled": sum(d.code is not None for d in decisions),
+                "holes_area_filled_m2": sum(d.area_m2 for d in decisions if d.code is not None),
+                "holes_left": sum(d.code is None for d in decisions)}
             local[rows] = cleaned
             pairs = adjacency(codes, cleaned)
             adjacency_parts.append(pairs)
@@ -220,6 +232,38 @@ def _build(sources: SourceSet, report: BuildReport, steps: _Steps) -> Built:
         report.counts["with_polygon"] = int(units["geom"].notna().sum())
 
     return Built(units, layers, adjacency_frame, cog.history, cog.outside_map, report)
+
+
+def _record_holes(report: BuildReport, units: pd.DataFrame, zone: str, epsg: int,
+                  decisions: list[holes_module.HoleDecision], former: Mapping[str, str]) -> None:
+    """Every hole in the report, and a `polygon_note` on each commune that received some."""
+    names = dict(zip(units["code"], units["nom"], strict=True))
+    if not decisions:
+        report.holes[zone], report.outside_communes[zone] = [], []
+        return
+    points = transformer(epsg, 4326)(np.asarray([d.point for d in decisions], dtype=object))
+    filled: list[dict[str, Any]] = []
+    outside: list[dict[str, Any]] = []
+    for decision, point in zip(decisions, points, strict=True):
+        entry = {"code": decision.code, "nom": names.get(decision.code or ""),
+                 "rule": decision.rule, "area_m2": round(decision.area_m2, 1),
+                 "lon": round(float(point.x), 5), "lat": round(float(point.y), 5),
+                 "evidence": decision.evidence,
+                 "neighbours": {c: round(m, 1) for c, m in sorted(
+                     decision.neighbours.items(), key=lambda kv: -kv[1])}}
+        (filled if decision.code is not None else outside).append(entry)
+    report.holes[zone] = sorted(filled, key=lambda e: -e["area_m2"])
+    report.outside_communes[zone] = sorted(outside, key=lambda e: -e["area_m2"])
+    by_code: dict[str, list[holes_module.HoleDecision]] = {}
+    for decision in decisions:
+        if decision.code is not None:
+            by_code.setdefault(decision.code, []).append(decision)
+    for code, received in by_code.items():
+        row = units.index[units["code"] == code][0]
+        sentence = holes_module.note(received, former)
+        before = units.at[row, "polygon_note"]
+        units.at[row, "polygon_note"] = (sentence if not isinstance(before, str)
+                                         else f"{before} {sentence}")
 
 
 def _apply_population(units: pd.DataFrame, table: dict[str, int], report: BuildReport) -> None:

@@ -49,7 +49,7 @@ def _polygonal(geoms: Geoms) -> Geoms:
     return out
 
 
-def _as_multipolygon(geom: shapely.Geometry) -> shapely.MultiPolygon:
+def as_multipolygon(geom: shapely.Geometry) -> shapely.MultiPolygon:
     if isinstance(geom, shapely.MultiPolygon):
         return geom
     if isinstance(geom, shapely.Polygon):
@@ -58,8 +58,11 @@ def _as_multipolygon(geom: shapely.Geometry) -> shapely.MultiPolygon:
     return shapely.MultiPolygon(parts)
 
 
-def clean_coverage(geoms: Geoms, codes: npt.NDArray[np.str_]) -> tuple[Geoms, CoverageReport]:
-    """An exact coverage built from `geoms` (projected, in metres); same order as the input."""
+def clean_coverage(geoms: Geoms, codes: npt.NDArray[np.str_]
+                   ) -> tuple[Geoms, CoverageReport, Geoms]:
+    """An exact coverage built from `geoms` (projected, in metres), in the order of the input,
+    and the faces enclosed by commune boundaries that no commune claims (holes: land missing
+    from the source outlines, or water; `geodata.holes` decides them)."""
     geoms = _polygonal(np.asarray(geoms, dtype=object))
     # Bring coordinates to the centimetre first: it removes noise that would make hair-thin faces.
     geoms = shapely.set_precision(geoms, 0.01)
@@ -89,16 +92,20 @@ def clean_coverage(geoms: Geoms, codes: npt.NDArray[np.str_]) -> tuple[Geoms, Co
     )
     filled = 0
     filled_area = 0.0
+    left: list[int] = []
     for gap, sliver in zip(gaps, is_sliver, strict=True):
         if not sliver:
+            left.append(int(gap))
             continue
         candidates = tree.query(faces[gap], predicate="intersects")
         if len(candidates) == 0:
+            left.append(int(gap))
             continue
         shared = shapely.length(
             shapely.intersection(shapely.boundary(faces[gap]), shapely.boundary(geoms[candidates]))
         )
         if shared.max() <= 0:
+            left.append(int(gap))
             continue
         owner[gap] = candidates[int(np.argmax(shared))]
         filled += 1
@@ -117,7 +124,7 @@ def clean_coverage(geoms: Geoms, codes: npt.NDArray[np.str_]) -> tuple[Geoms, Co
             changed += 1
             continue
         merged = faces[parts[0]] if len(parts) == 1 else shapely.coverage_union_all(faces[parts])
-        result[i] = _as_multipolygon(merged)
+        result[i] = as_multipolygon(merged)
         if abs(shapely.area(merged) - shapely.area(geoms[i])) > 1.0:
             changed += 1
 
@@ -133,4 +140,4 @@ def clean_coverage(geoms: Geoms, codes: npt.NDArray[np.str_]) -> tuple[Geoms, Co
         invalid_before=invalid_before,
         invalid_after=invalid_after,
     )
-    return result, report
+    return result, report, np.asarray(faces[left], dtype=object)
