@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     # national file of 35,000 `cpts;code_commune` rows is about 1.5 MB.
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="Largest file an import accepts (bytes).")
+    # An XLSX is refused (413) when its parts add up to more than this once decompressed, any
+    # import when it has more rows than this, blank ones included (app.domain.upload_limits).
+    max_xlsx_uncompressed_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024 * 1024,
+        description="Largest total size of an imported XLSX once decompressed (bytes).")
+    max_import_rows: int = Field(
+        default=200_000, ge=100, description="Most rows an import file may have.")
 
     # --- Accounts, sessions and access (app/auth) -------------------------------------------
     session_max_age_s: int = Field(

@@ -4,7 +4,8 @@ The upload is read by `upload_body` before any database work, and after the acce
 declared size (Content-Length) above the limit is refused before the body is read; a raw body
 without a declared size is read until it passes the limit. (A multipart body sent without a
 Content-Length is first spooled to a temporary file by the form parser, 1 MiB in memory at
-most, then refused at the limit.)
+most, then refused at the limit.) What reading the file may then cost (decompressed size of an
+XLSX, rows) is bounded by the settings too (`app.domain.upload_limits`).
 """
 
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from starlette.datastructures import UploadFile
 
 from app.api.cpts import CptsContext
 from app.auth.policy import Status
+from app.domain.upload_limits import UploadLimits
 from app.errors import ProblemError
 from app.services import imports as service
 from app.services.imports import ImportOptions
@@ -31,6 +33,12 @@ CHUNK = 256 * 1024
 class Upload:
     data: bytes
     filename: str | None
+    limits: UploadLimits
+
+
+def upload_limits(settings: Settings) -> UploadLimits:
+    return UploadLimits(max_xlsx_uncompressed_bytes=settings.max_xlsx_uncompressed_bytes,
+                        max_rows=settings.max_import_rows)
 
 
 def _too_large(settings: Settings) -> ProblemError:
@@ -64,14 +72,15 @@ async def upload_body(request: Request) -> Upload:
             body += chunk
             if len(body) > limit:
                 raise _too_large(settings)
-        return Upload(data=bytes(body), filename=None)
+        return Upload(data=bytes(body), filename=None, limits=upload_limits(settings))
     async with request.form(max_files=1, max_fields=10) as form:
         file = form.get("file")
         if not isinstance(file, UploadFile):
             raise ProblemError(422, "missing_file", "Joignez le fichier dans le champ « file » "
                                                     "(multipart/form-data).")
         return Upload(data=await _read_limited(file, limit, settings),
-                      filename=(file.filename or "")[:200] or None)
+                      filename=(file.filename or "")[:200] or None,
+                      limits=upload_limits(settings))
 
 
 UploadDep = Annotated[Upload, Depends(upload_body)]
@@ -152,7 +161,8 @@ _REQUEST_BODY = {
 @router.post(
     "/imports/cpts", response_model=ImportReport,
     openapi_extra={"requestBody": _REQUEST_BODY},
-    responses={413: {"description": "Fichier trop volumineux"},
+    responses={413: {"description": "Fichier trop volumineux (envoi, XLSX décompressé ou "
+                                    "nombre de lignes)"},
                422: {"description": "Import refusé : chaque erreur avec sa ligne"}},
 )
 def import_cpts(
@@ -174,4 +184,4 @@ def import_cpts(
     couvertes. Le compte rendu donne par CPTS la population et la taille qui en résultent."""
     return service.import_cpts(ctx, upload.data, ImportOptions(
         dry_run=dry_run, share=share, sheet=sheet, status=status.value if status else None,
-        filename=upload.filename))
+        filename=upload.filename, limits=upload.limits))

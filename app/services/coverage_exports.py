@@ -1,8 +1,9 @@
 """Coverage as files: GeoJSON (zones blanches with their dissolved outline, then the units held
 by several CPTS), CSV (`;`, UTF-8 with BOM, one table) and XLSX (synthèse, zones, rattachements,
-overlaps, paires, par_departement). Every file says its scope, date and counted stages."""
+overlaps, paires, par_departement). Every file says its scope, date and counted stages. Text
+that a spreadsheet would run as a formula (a CPTS named `=HYPERLINK(…)`) is neutralised in CSV
+and XLSX (`app.domain.csv_safety`)."""
 
-import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
@@ -12,6 +13,7 @@ import numpy as np
 import shapely
 
 from app.domain.communes import search_form
+from app.domain.csv_safety import excel_csv, xlsx_text_cell
 from app.domain.perimeter import STATUS_LABELS
 from app.repo import coverage as repo
 from app.services.coverage import CoverageReport
@@ -96,11 +98,7 @@ def tables(view: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]
 
 def to_csv(report: CoverageReport, table: CsvTable) -> ExportFile:
     headers, rows = tables(report.view)[table]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return ExportFile(("\ufeff" + buffer.getvalue()).encode("utf-8"), MEDIA_TYPES["csv"],
+    return ExportFile(excel_csv(headers, rows), MEDIA_TYPES["csv"],
                       file_name(report, "csv", table))
 
 
@@ -158,8 +156,7 @@ def to_xlsx(report: CoverageReport) -> ExportFile:
 def _append(sheet: Any, values: Sequence[Any]) -> None:
     sheet.append(list(values))
     for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
+        xlsx_text_cell(cell)
 
 
 def _rounded(geometry: shapely.Geometry) -> dict[str, Any]:

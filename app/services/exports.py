@@ -1,8 +1,8 @@
 """Exports of a perimeter as a file: CSV for Excel (`;`, UTF-8 with BOM), XLSX (communes and a
 summary), GeoJSON (the dissolved outline, then the communes) and GeoPackage (layers `perimetre`
-and `communes`). Whoever may read the whole CPTS may export it (`can_export_cpts`)."""
+and `communes`). Whoever may read the whole CPTS may export it (`can_export_cpts`). Text that a
+spreadsheet would run as a formula is neutralised in CSV and XLSX (`app.domain.csv_safety`)."""
 
-import csv
 import io
 import json
 import tempfile
@@ -15,6 +15,7 @@ import shapely
 
 from app.auth.policy import Visibility, can_export_cpts
 from app.domain.communes import search_form
+from app.domain.csv_safety import excel_csv, xlsx_text_cell
 from app.repo import cpts as cpts_repo
 from app.repo import exports as repo
 from app.services import cpts as cpts_service
@@ -82,13 +83,9 @@ def export_cpts(ctx: Context, cpts_id: int, file_format: ExportFormat, *,
 
 def to_csv(communes: list[dict[str, Any]]) -> bytes:
     """`;`-separated, CRLF, UTF-8 with a BOM: Excel opens it with its accents."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in communes:
-        writer.writerow([row["code"], row["nom"], row["departement"], row["population"],
-                         row["population_year"]])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return excel_csv(CSV_COLUMNS, ([row["code"], row["nom"], row["departement"],
+                                    row["population"], row["population_year"]]
+                                   for row in communes))
 
 
 def _summary(view: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -144,8 +141,7 @@ def to_xlsx(view: dict[str, Any], communes: list[dict[str, Any]]) -> bytes:
 def _append(sheet: Any, values: tuple[Any, ...]) -> None:
     sheet.append(list(values))
     for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
+        xlsx_text_cell(cell)
 
 
 def _properties(view: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from app.domain.import_matching import ImportReference, Plan, PlannedCpts, build
 from app.domain.import_matching import plan_import as plan_rows
 from app.domain.imports import Issue, ParsedFile, SourceRow, read_import
 from app.domain.perimeter import STATUSES, Claim, ReferenceGraph, analyse, normalise_members
+from app.domain.upload_limits import UploadLimits
 from app.errors import ProblemError
 from app.repo import cpts as cpts_repo
 from app.repo import imports as repo
@@ -37,6 +38,7 @@ class ImportOptions:
     # for agencies (which do not open drafts) — see `creation_status`.
     status: str | None = None
     filename: str | None = None  # for the versions' reason and the audit log
+    limits: UploadLimits | None = None  # what reading the file may cost (None: defaults)
 
 
 @dataclass(frozen=True)
@@ -263,7 +265,7 @@ def report(ctx: Context, parsed: ParsedFile, plan: Plan, outcomes: list[Outcome]
 def import_cpts(ctx: Context, data: bytes, options: ImportOptions) -> dict[str, Any]:
     """Import a file of CPTS perimeters; returns the report or raises with every error."""
     _check_options(options)
-    parsed = read_import(data, sheet=options.sheet)
+    parsed = read_import(data, sheet=options.sheet, limits=options.limits)
     reference = _references.get(ctx)
     rows, warnings, errors = source_rows(ctx, parsed, options.share)
     warnings = [*parsed.warnings, *warnings]
