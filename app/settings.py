@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(
         default=PROJECT_ROOT / ".cache", description="Downloaded sources and built artefacts."
     )
+    cog_package: str = Field(
+        default="6.0.0", description="Version of @etalab/decoupage-administratif giving the COG."
+    )
     log_level: str = Field(default="INFO")
     tile_cache_size: int = Field(default=4096, ge=0, description="Tiles kept in memory.")
     tile_max_age_s: int = Field(default=3600, ge=0, description="Cache-Control max-age of tiles.")
@@ -77,6 +80,13 @@ class Settings(BaseSettings):
                                       "the window after which that address must wait.")
     publish_signed_cpts: bool = Field(
         default=False, description="Anonymous visitors may read CPTS whose contract is signed.")
+    forwarded_allow_ips: str = Field(
+        default="", description="Comma-separated addresses (or networks) of the reverse proxies "
+                                "whose X-Forwarded-For / X-Forwarded-Proto `cpts serve` "
+                                "believes; empty: none, the client is the peer of the socket.")
+    trusted_origins: str = Field(
+        default="", description="Comma-separated origins (https://carte.example.fr) besides "
+                                "the service's own from which browsers may sign in and write.")
 
 
 @lru_cache

@@ -24,6 +24,8 @@ def _load(args: argparse.Namespace) -> int:
         population_year=args.population_year,
         force=args.force,
         show_progress=not args.quiet and sys.stderr.isatty(),
+        cog_package=args.cog_package,
+        dry_run=args.dry_run,
     )
     print(format_report(outcome))
     return 0
@@ -42,6 +44,12 @@ def add_geodata_commands(commands: Any) -> None:
     load.add_argument("--population-year", type=int, metavar="ANNÉE",
                       help="millésime des populations des fichiers officiels (ex. 2023), "
                            "si le nom de la table INSEE ne le dit pas")
+    load.add_argument("--cog-package", metavar="VERSION",
+                      help="version du paquet @etalab/decoupage-administratif qui donne le COG "
+                           "(ex. 7.0.0 ; par défaut le réglage COG_PACKAGE)")
+    load.add_argument("--dry-run", action="store_true",
+                      help="n'écrit rien : affiche la migration des périmètres que ferait le "
+                           "chargement")
     load.add_argument("--force", action="store_true", help="recharge même si déjà à jour")
     load.add_argument("--quiet", action="store_true", help="sans barre de progression")
     load.set_defaults(func=_load)

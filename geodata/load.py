@@ -1,7 +1,8 @@
-"""Write a build into PostGIS: the whole release replaced in one transaction, perimeters untouched.
+"""Write a build into PostGIS: the whole release replaced in one transaction, and the stored
+perimeters migrated to its COG in the same transaction (`app.services.cog_migration`).
 
 Readers keep seeing the previous release until the transaction commits; an interrupted load
-leaves the previous release serving.
+leaves the previous release serving, and the perimeters as they were.
 """
 
 import logging
@@ -17,7 +18,9 @@ from psycopg.types.json import Jsonb
 
 from app.db import Conn
 from app.errors import ProblemError
+from app.repo import cog_migration as cog_repo
 from app.repo import tiles
+from app.services import cog_migration
 from geodata.build import LAYERS, Built, SourceSet
 from geodata.generalize import BANDS
 
@@ -113,11 +116,29 @@ def filter_scope(built: Built, scope: Scope) -> Built:
     return Built(units, layers, adjacency, built.history, built.outside_map, built.report)
 
 
+def migration_plan(conn: Conn, national: Built, cog_year: int,
+                   before: cog_repo.CogBefore | None = None) -> cog_migration.Plan:
+    """What the stored perimeters become under the COG of `national` (the whole build, not the
+    loaded scope: a code is retired or restored nationally)."""
+    units = national.units[national.units["is_unit"]]
+    names = dict(zip(national.history["old_code"], national.history["old_nom"], strict=True))
+    names = {k: v for k, v in names.items() if isinstance(v, str)}
+    names |= dict(zip(units["code"], units["nom"], strict=True))
+    return cog_migration.plan_for(
+        conn, before or cog_repo.read_before(conn), cog_year=cog_year,
+        units=dict(zip(units["code"], units["population"].astype(int), strict=True)),
+        names=names,
+        history=list(zip(national.history["old_code"], national.history["new_code"],
+                         strict=True)))
+
+
 def write_release(conn: Conn, built: Built, sources: SourceSet, scope: Scope,
-                  report: dict[str, Any]) -> int:
-    """Replace the geodata by `built` in one transaction; returns the new release id."""
+                  report: dict[str, Any], national: Built | None = None) -> int:
+    """Replace the geodata by `built` and migrate the stored perimeters to its COG, in one
+    transaction; returns the new release id."""
     units = built.units
     with conn.transaction():
+        before = cog_repo.read_before(conn)
         for table in ("unit_adjacency", "commune_history", "commune_outside_map", "commune",
                       *LAYERS):
             conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
@@ -175,6 +196,10 @@ def write_release(conn: Conn, built: Built, sources: SourceSet, scope: Scope,
              Jsonb(report | {"loaded": counts})),
         ).fetchone()
         assert release is not None
+        plan = migration_plan(conn, national or built, sources.cog_year, before)
+        report["migration"] = cog_migration.apply(conn, plan)
+        conn.execute("UPDATE geodata_release SET report = report || %s WHERE id = %s",
+                     (Jsonb({"migration": report["migration"]}), release["id"]))
         counts["tile_seed"] = tiles.seed(conn, int(release["id"]))
     report["loaded"] = counts
     return int(release["id"])

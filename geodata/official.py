@@ -735,9 +735,14 @@ def _from_admin_express(delivery: Delivery, editions: Sequence[int],
 
 
 def official_sources(source_dir: Path, cache_dir: Path,
-                     population_year: int | None = None) -> SourceSet:
-    """The source set of an ADMIN EXPRESS COG delivery (and INSEE table) under `source_dir`."""
+                     population_year: int | None = None,
+                     cog_package: str = sources.DECOUPAGE_VERSION) -> SourceSet:
+    """The source set of an ADMIN EXPRESS COG delivery (and INSEE table) under `source_dir`,
+    with the codes of the COG of @etalab/decoupage-administratif `cog_package`."""
     source_dir = Path(source_dir)
+    tarball = sources.fetch_decoupage(cache_dir, cog_package)
+    cog_year = (sources.DECOUPAGE_COG_YEAR if cog_package == sources.DECOUPAGE_VERSION
+                else sources.decoupage_cog_year(tarball.path))
     if population_year is not None:
         _check_year(population_year)
     layers = find_layers(source_dir)
@@ -747,11 +752,11 @@ def official_sources(source_dir: Path, cache_dir: Path,
     editions = sorted({e for e in delivery.editions.values()},
                       key=lambda e: (e.year or 0, e.date or ""))
     years = sorted({e.year for e in editions if e.year is not None})
-    if years and years[-1] > sources.DECOUPAGE_COG_YEAR:
+    if years and years[-1] > cog_year:
         raise _problem(
             422, "source_cog_mismatch",
             f"L'édition ADMIN EXPRESS COG {years[-1]} est plus récente que le COG "
-            f"{sources.DECOUPAGE_COG_YEAR} du découpage administratif utilisé pour les codes : "
+            f"{cog_year} du découpage administratif utilisé pour les codes : "
             "mettez à jour le paquet @etalab/decoupage-administratif avant de la charger.",
         )
 
@@ -764,7 +769,6 @@ def official_sources(source_dir: Path, cache_dir: Path,
         population_source = "ADMIN EXPRESS COG, champ POPULATION"
     _check_year(year)
 
-    tarball = sources.fetch_decoupage(cache_dir)
     decoupage = sources.read_decoupage(tarball.path)
     current, forward = _forward(decoupage)
     override = to_current_codes(raw, current, forward)
@@ -783,12 +787,12 @@ def official_sources(source_dir: Path, cache_dir: Path,
     descriptions += [
         {"name": "population municipale", "source": population_source, "year": str(year),
          "year_from": year_from},
-        tarball.describe(sources.DECOUPAGE),
+        tarball.describe(f"{sources.DECOUPAGE_PACKAGE}@{cog_package}"),
         {"name": "supracommunal_2024 (INSEE, COGugaison)", "file": "geodata/reference"},
     ]
     vintage = " ; ".join(e.describe() for e in editions)
     return SourceSet(
-        cog_year=sources.DECOUPAGE_COG_YEAR,
+        cog_year=cog_year,
         population_year=year,
         geometry_vintage=vintage,
         decoupage=decoupage,

