@@ -19,6 +19,7 @@ from app.api import (
     imports,
     login_pages,
     map_data,
+    map_orientation,
     map_page,
     me,
     tiles,
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tokens.router, prefix="/api")
     app.include_router(audit.router, prefix="/api")
     app.include_router(map_data.router, prefix="/api")
+    app.include_router(map_orientation.router, prefix="/api")
     app.include_router(login_pages.router)
     app.include_router(docs.router)
     app.include_router(map_page.router)

@@ -371,6 +371,12 @@ CASES: dict[tuple[str, str], Case] = {
         plain(signed_in(200)), writes_nothing=True),
     ("POST", "/api/map/units"): Case(post("/api/map/units", json={"codes": ["06083"]}),
                                      plain(signed_in(200)), writes_nothing=True),
+    ("GET", "/api/map/orientation"): Case(get("/api/map/orientation"), plain(signed_in(200))),
+    ("GET", "/api/map/labels"): Case(get("/api/map/labels?bbox=7.2,43.6,7.6,43.9"),
+                                     plain(signed_in(200))),
+    ("GET", "/api/map/place"): Case(get("/api/map/place?lat=43.7764&lon=7.5048"),
+                                    plain(signed_in(200))),
+    ("GET", "/api/territories"): Case(get("/api/territories?q=06"), plain(signed_in(200))),
 }
 
 

@@ -410,6 +410,10 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/map/groups/{kind}/{code}"): SIGNED_IN,
     ("POST", "/api/map/selection"): SIGNED_IN,
     ("POST", "/api/map/units"): SIGNED_IN,
+    ("GET", "/api/map/orientation"): SIGNED_IN,
+    ("GET", "/api/map/labels"): SIGNED_IN,
+    ("GET", "/api/map/place"): SIGNED_IN,
+    ("GET", "/api/territories"): SIGNED_IN,
 }
 
 
