@@ -76,10 +76,12 @@ def test_restored_cantal_commune_is_selectable_without_polygon(auth_client: Test
 
 def test_former_code_points_to_the_current_commune(auth_client: TestClient) -> None:
     response = auth_client.get("/api/communes/12076")  # Conques, in Conques-en-Rouergue since 2025
-    assert response.status_code == 404
-    problem = response.json()
-    assert problem["code"] == "former_commune_code"
-    assert problem["errors"][0]["current_code"] == "12218"
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["code"], body["nom"], body["in_force"]) == ("12076", "Conques", False)
+    assert [c["code"] for c in body["current"]] == ["12218"]
+    assert body["current"][0]["nom"] == "Conques-en-Rouergue"
+    assert {(h["new_code"], h["kind"]) for h in body["history"]} == {("12218", "deleguee")}
 
 
 def test_unknown_and_malformed_codes(auth_client: TestClient) -> None:

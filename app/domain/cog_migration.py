@@ -193,12 +193,13 @@ def migrate_one(perimeter: StoredPerimeter, change: CogChange, rule: SizeRule
         if len(before) < 2:
             continue
         missing = sorted(before - held)
-        if missing:
+        if missing:  # `missing` may hold `target` itself: a CPTS that held a part of it only
             alerts.append(Alert(
                 "cog_partial_merge",
                 f"COG {year} : {_label(change, target)} réunit {_labels(change, before)} ; le "
                 f"périmètre n'en comprenait qu'une partie et comprend désormais toute la "
-                f"commune (en plus : {_labels(change, missing)}).", (target, *missing)))
+                f"commune (en plus : {_labels(change, missing)}).",
+                (target, *(c for c in missing if c != target))))
     if unknown:
         alerts.append(Alert(
             "cog_unknown_code",

@@ -77,6 +77,26 @@ def card(conn: Conn, code: str, *, with_geometry: bool) -> dict[str, Any] | None
     return conn.execute(statement, {"code": code}).fetchone()
 
 
+def summaries(conn: Conn, codes: list[str]) -> list[dict[str, Any]]:
+    """The summary of each of `codes` that is in force, in code order."""
+    statement = sql.SQL("SELECT {summary} FROM commune c WHERE c.code = ANY(%(codes)s) "
+                        "ORDER BY c.code").format(summary=_SUMMARY)
+    return conn.execute(statement, {"codes": codes}).fetchall()
+
+
+def former_history(conn: Conn, code: str) -> list[dict[str, Any]]:
+    """Where a code no longer in force went: one row per current commune it is part of."""
+    return conn.execute(
+        """
+        SELECT h.old_code, h.old_nom, h.kind, h.new_code, c.nom AS new_nom
+        FROM commune_history h JOIN commune c ON c.code = h.new_code
+        WHERE h.old_code = %(code)s
+        ORDER BY h.new_code
+        """,
+        {"code": code},
+    ).fetchall()
+
+
 def former_code(conn: Conn, code: str) -> dict[str, Any] | None:
     """Where a code no longer in force went (commune merged into a commune nouvelle)."""
     return conn.execute(
