@@ -377,9 +377,13 @@ def read_xlsx(data: bytes, *, sheet: str | None = None,
                             where=f" dans la feuille « {shorten(chosen[0])} »")
     warnings = list(table.warnings)
     if len(names) > 1:
-        others = ", ".join(f"« {shorten(n)} »" for n in names if n != chosen[0])
-        warnings.insert(0, Issue(None, "sheet_used", f"Feuille importée : « {chosen[0]} » ; "
-                                                     f"ignorée(s) : {others}."))
+        others = [n for n in names if n != chosen[0]]
+        listed = ", ".join(f"« {shorten(n)} »" for n in others[:MAX_LISTED]) + (
+            f" et {thousands(len(others) - MAX_LISTED)} autre(s)"
+            if len(others) > MAX_LISTED else "")
+        warnings.insert(0, Issue(None, "sheet_used", f"Feuille importée : « "
+                                                     f"{shorten(chosen[0])} » ; ignorée(s) : "
+                                                     f"{listed}."))
     return ParsedFile("xlsx", rows=tuple(table.rows), sheet=chosen[0],
                       warnings=tuple(warnings), errors=tuple(table.errors))
 
