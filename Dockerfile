@@ -14,6 +14,7 @@ RUN pip install --no-cache-dir -e .
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
     && python -m app.services.map_assets install \
+    && python -m app.services.docs_assets install \
     && rm -rf node_modules
 EXPOSE 8000
 CMD ["cpts", "serve"]

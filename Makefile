@@ -47,11 +47,13 @@ geodata: db
 	$(BIN)/cpts geodata load --all
 
 # The map's front-end assets: Leaflet and its plugins from the npm registry at the versions
-# folium pins (checked against package-lock.json), copied into app/web/vendor/ (git-ignored).
+# folium pins (checked against package-lock.json), and Swagger UI and ReDoc for /docs and
+# /redoc, copied into app/web/vendor/ (git-ignored).
 ASSETS_STAMP := app/web/vendor/.installed
-$(ASSETS_STAMP): package.json package-lock.json app/services/map_assets.py $(BIN)/.installed
+$(ASSETS_STAMP): package.json package-lock.json app/services/map_assets.py app/services/docs_assets.py $(BIN)/.installed
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m app.services.map_assets install
+	$(BIN)/python -m app.services.docs_assets install
 	@touch $@
 
 assets: $(ASSETS_STAMP)

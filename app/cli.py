@@ -4,9 +4,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from app.errors import ProblemError
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -62,19 +63,25 @@ def _db_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for the service. The client address (login limits per address, the
+    audit log) is the peer of the connection, unless that peer is one of the reverse proxies
+    named in FORWARDED_ALLOW_IPS: only then are X-Forwarded-For and X-Forwarded-Proto believed
+    (uvicorn alone would believe them from any local client)."""
+    proxies = ",".join(part.strip() for part in settings.forwarded_allow_ips.split(",")
+                       if part.strip())
+    return {"host": settings.host, "port": settings.port, "log_config": None,
+            "access_log": False, "proxy_headers": bool(proxies),
+            "forwarded_allow_ips": proxies or "", "server_header": False}
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = get_settings()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_config=None,
-        access_log=False,
-        workers=args.workers,
-    )
+    options = server_options(get_settings())
+    options.update({key: value for key, value in (("host", args.host), ("port", args.port))
+                    if value})
+    uvicorn.run("app.main:create_app", factory=True, workers=args.workers, **options)
     return 0
 
 

@@ -10,6 +10,8 @@ from psycopg import DataError, OperationalError
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.validation_fr import french_validation_message
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -28,6 +30,15 @@ _TITLES = {
     500: "Erreur interne",
     503: "Service indisponible",
 }
+
+
+# No error body grows with the input: at most this many entries in `errors` (then one entry
+# counting the others), strings and lists cut short inside them, a bounded `detail`.
+MAX_ERRORS = 100
+MAX_DETAIL_CHARS = 2000
+_MAX_VALUE_CHARS = 500
+_MAX_LIST_ITEMS = 20
+_MAX_DEPTH = 4
 
 
 class ProblemError(Exception):
@@ -52,6 +63,35 @@ class ProblemError(Exception):
         self.headers = headers or {}
 
 
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _bounded(value: Any, depth: int = 0) -> Any:
+    """`value` with long strings cut, long lists shortened and deep nesting dropped."""
+    if isinstance(value, str):
+        return _shortened(value, _MAX_VALUE_CHARS)
+    if depth >= _MAX_DEPTH and isinstance(value, (dict, list, tuple)):
+        return "…"
+    if isinstance(value, dict):
+        items = list(value.items())[:_MAX_LIST_ITEMS]
+        return {_shortened(str(key), 100): _bounded(item, depth + 1) for key, item in items}
+    if isinstance(value, (list, tuple)):
+        shown = [_bounded(item, depth + 1) for item in value[:_MAX_LIST_ITEMS]]
+        return [*shown, "…"] if len(value) > _MAX_LIST_ITEMS else shown
+    return value
+
+
+def bounded_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first `MAX_ERRORS` entries, each bounded, then one entry counting the rest."""
+    shown = [_bounded(error) for error in errors[:MAX_ERRORS]]
+    left = len(errors) - MAX_ERRORS
+    if left > 0:
+        shown.append({"code": "more_errors", "count": left,
+                      "detail": f"… et {left} autre(s) erreur(s) non listée(s)."})
+    return shown
+
+
 def problem_response(
     status: int,
     code: str,
@@ -65,9 +105,9 @@ def problem_response(
         "type": f"urn:cpts:problem:{code}",
         "title": title or _TITLES.get(status, "Erreur"),
         "status": status,
-        "detail": detail,
+        "detail": _shortened(detail, MAX_DETAIL_CHARS),
         "code": code,
-        "errors": errors or [],
+        "errors": bounded_errors(errors or []),
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -79,23 +119,36 @@ async def _on_problem(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# French words for the framework's own refusals (Starlette and FastAPI raise HTTPException
+# with English details: "There was an error parsing the body", "Missing boundary in multipart.").
+_HTTP_CODES = {401: "unauthenticated", 404: "not_found", 405: "method_not_allowed"}
+_HTTP_DETAILS = {
+    400: "La requête est mal formée : son contenu n'a pas pu être lu.",
+    401: "Connectez-vous pour accéder à cette ressource.",
+    404: "Cette adresse ne correspond à aucune ressource.",
+    405: "Cette méthode n'est pas permise sur cette adresse.",
+    413: "Le contenu de la requête est trop volumineux.",
+    415: "Ce type de contenu n'est pas pris en charge.",
+    422: "La requête contient des valeurs invalides.",
+}
+# Known English details, said in French in `errors` (a detail not listed here is left out).
+_FRAMEWORK_DETAILS = {
+    "There was an error parsing the body": "Le corps de la requête n'a pas pu être lu.",
+    "Missing boundary in multipart.": "Le corps multipart n'indique pas sa délimitation "
+                                      "(boundary).",
+}
+
+
 async def _on_http(_: Request, exc: Exception) -> JSONResponse:
+    """Only the framework raises HTTPException (the project raises ProblemError): people get
+    a French detail whatever the original said."""
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
-    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
-    # Only the framework raises HTTPException (the project raises ProblemError), and its messages
-    # are English ("There was an error parsing the body" for a body that is not UTF-8, "Missing
-    # boundary in multipart."): people get a French detail, the original stays in `errors`.
-    detail = {
-        400: "La requête est mal formée : son contenu n'a pas pu être lu.",
-        404: "Cette adresse ne correspond à aucune ressource.",
-        405: "Cette méthode n'est pas permise sur cette adresse.",
-        401: "Connectez-vous pour accéder à cette ressource.",
-    }.get(status, f"La requête n'a pas pu être traitée (HTTP {status}).")
-    original = exc.detail if isinstance(exc.detail, str) and status not in codes else None
+    detail = _HTTP_DETAILS.get(status, f"La requête n'a pas pu être traitée (HTTP {status}).")
+    said = _FRAMEWORK_DETAILS.get(exc.detail) if isinstance(exc.detail, str) else None
     return problem_response(
-        status, codes.get(status, f"http_{status}"), detail,
-        errors=[{"code": f"http_{status}", "detail": original}] if original else None,
+        status, _HTTP_CODES.get(status, f"http_{status}"), detail,
+        errors=[{"code": f"http_{status}", "detail": said}] if said else None,
         headers=getattr(exc, "headers", None),
     )
 
@@ -103,7 +156,8 @@ async def _on_http(_: Request, exc: Exception) -> JSONResponse:
 async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"loc": [str(p) for p in err.get("loc", ())], "code": err.get("type"), "detail": err["msg"]}
+        {"loc": [str(p) for p in err.get("loc", ())][:_MAX_LIST_ITEMS],
+         "code": err.get("type"), "detail": french_validation_message(err)}
         for err in exc.errors()
     ]
     return problem_response(

@@ -187,4 +187,4 @@ def test_a_body_that_is_not_utf8_gets_a_french_problem(fuzz_user: FuzzUser) -> N
     problem = response.json()
     assert response.headers["content-type"].startswith("application/problem+json")
     assert problem["code"] == "http_400" and looks_french(problem["detail"])
-    assert problem["errors"][0]["detail"] == "There was an error parsing the body"
+    assert problem["errors"][0]["detail"] == "Le corps de la requête n'a pas pu être lu."

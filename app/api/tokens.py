@@ -45,7 +45,7 @@ def create_token(body: TokenRequest, conn: ConnDep, user: CurrentUser,
                  actor: AuditActor) -> NewToken:
     """Crée un jeton d'accès personnel pour les scripts ; il n'est montré qu'une fois."""
     with conn.transaction():
-        issued = api_tokens.issue(conn, user, name=body.name.strip() or body.name,
+        issued = api_tokens.issue(conn, user, name=body.name,
                                   expires_in_days=body.expires_in_days, actor=actor)
     return NewToken(**issued.row, token=issued.token)
 

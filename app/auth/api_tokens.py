@@ -10,6 +10,7 @@ from app.auth.audit import Actor, record
 from app.auth.policy import User, can_revoke_token
 from app.auth.principal import Principal, user_from_row
 from app.db import Conn
+from app.domain.names import clean_name
 from app.errors import ProblemError
 from app.repo import tokens as repo
 from app.repo import users as users_repo
@@ -26,6 +27,7 @@ class IssuedToken:
 
 def issue(conn: Conn, owner: User, *, name: str, expires_in_days: int | None,
           actor: Actor) -> IssuedToken:
+    name = clean_name(name, "Le nom du jeton", max_length=100)
     secret = tokens.new_api_token()
     expires_at = (datetime.now(UTC) + timedelta(days=expires_in_days)
                   if expires_in_days else None)

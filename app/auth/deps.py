@@ -24,6 +24,7 @@ from app.auth.principal import Principal
 from app.auth.sessions import SESSION_COOKIE, read_cookie, resolve_session
 from app.db import Conn
 from app.errors import ProblemError
+from app.services import public_assets
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,9 @@ def login_required(request: Request, refusal: ProblemError | None = None) -> Pro
 async def enforce_access(request: Request) -> Principal | None:
     """The access guard of every route (installed as a global dependency by `create_app`)."""
     method, path = request.method, route_template(request)
+    if path == FRONTEND and not public_assets.is_served(request.url.path):
+        # a file of app/web/ that no page loads (a template, a JS test): as if absent
+        raise ProblemError(404, "not_found", "Cette adresse ne correspond à aucune ressource.")
     rule = None if path is None else rule_for(method, path)
     if rule is None:
         log.error("route without an access rule", extra={"method": method, "route": path})

@@ -151,9 +151,12 @@ def _refusal(conn: Conn, email: str, user_id: int | None, history: FailureHistor
     if user_id is not None:
         assert gate.until is not None
         row = users_repo.by_id(conn, user_id)
+        # a locked account keeps no open session: whoever guessed the password is out too
+        closed = sessions_repo.delete_for_user(conn, user_id)
         record(conn, actor, action="user.lock", entity="user", entity_id=user_id,
                summary=f"Compte {email} verrouillé jusqu'à {paris_time(gate.until, now)} "
-                       f"après {history.count + 1} échecs de connexion.",
+                       f"après {history.count + 1} échecs de connexion"
+                       + (f" ; {closed} session(s) ouverte(s) fermée(s)." if closed else "."),
                changes={"locked_until": {"before": None, "after": gate.until.isoformat()}},
                regions=[] if row is None else row["regions"])
     return account_locked(gate, now, rules)

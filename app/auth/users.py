@@ -13,6 +13,7 @@ from app.auth.passwords import check_new_password, hash_password
 from app.auth.policy import ROLE_LABELS, Role, User, scope_problems
 from app.auth.principal import user_from_row
 from app.db import Conn
+from app.domain.names import check_characters
 from app.errors import ProblemError
 from app.repo import login_attempts
 from app.repo import sessions as sessions_repo
@@ -22,7 +23,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def normalise_email(email: str) -> str:
-    email = email.strip().lower()
+    email = check_characters(email.strip().lower(), "L'adresse électronique")
     if len(email) > 320 or not _EMAIL.match(email):
         raise ProblemError(422, "invalid_email", f"« {email} » n'est pas une adresse électronique.")
     return email

@@ -1,5 +1,6 @@
-"""SQL of bulk imports: former commune codes, département names, CPTS found by name, and the
-share of each commune's area inside imported polygons."""
+"""SQL of bulk imports: former commune codes, département names, CPTS found by name (and the
+locks that serialise their creation), and the share of each commune's area inside imported
+polygons."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +19,24 @@ def former_codes(conn: Conn) -> list[FormerCode]:
 def departements(conn: Conn) -> dict[str, str]:
     rows = conn.execute("SELECT code, nom FROM departement ORDER BY code").fetchall()
     return {r["code"]: r["nom"] for r in rows}
+
+
+# Creation by name is serialised on the name: two imports of the same new CPTS must not both
+# find it absent and both create it. Names share NAME_LOCK_SLOTS advisory locks (a hash
+# collision only makes two imports wait for each other), so that a file of any number of names
+# takes a bounded number of locks; they are taken in ascending order (no deadlock between
+# imports) and held until the transaction ends.
+NAME_LOCK_CLASS = 0x43505453  # "CPTS": the key space of these locks
+NAME_LOCK_SLOTS = 1024
+
+
+def lock_names(conn: Conn, names: Sequence[str]) -> None:
+    """Wait for, then hold until the end of the transaction, the locks of these CPTS names."""
+    conn.execute(
+        """SELECT pg_advisory_xact_lock(%s, slot)
+             FROM (SELECT DISTINCT abs(hashtext(name) %% %s) AS slot
+                     FROM unnest(%s::text[]) AS name ORDER BY slot) AS slots""",
+        (NAME_LOCK_CLASS, NAME_LOCK_SLOTS, sorted(set(names))))
 
 
 def live_cpts_named(conn: Conn, names: Sequence[str]) -> list[dict[str, Any]]:
