@@ -29,6 +29,8 @@ from app.auth.policy import (
     cpts_visibility,
 )
 from app.db import Conn
+from app.domain.etag import parse_if_match as parse_if_match  # the routers read it here
+from app.domain.names import clean_name
 from app.domain.perimeter import (
     STATUS_LABELS,
     STATUSES,
@@ -443,27 +445,7 @@ def as_creator(ctx: Context, cpts_id: int) -> Context:
 
 
 def _clean_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise ProblemError(422, "empty_name", "Le nom de la CPTS est vide.")
-    if len(cleaned) > 200:
-        raise ProblemError(422, "name_too_long", "Le nom de la CPTS dépasse 200 caractères.")
-    return cleaned
-
-
-def parse_if_match(header: str | None) -> int:
-    if header is None:
-        raise ProblemError(428, "if_match_required",
-                           "Indiquez la version modifiée dans l'en-tête If-Match (reçue dans "
-                           "l'ETag de la lecture).", title="Version requise")
-    value = header.strip()
-    if value.startswith("W/"):
-        value = value[2:]
-    try:
-        return int(value.strip('"'))
-    except ValueError:
-        raise ProblemError(400, "invalid_if_match",
-                           f"En-tête If-Match illisible : {header}.") from None
+    return clean_name(name, "Le nom de la CPTS")
 
 
 def _stale(row: dict[str, Any], expected: int) -> ProblemError:

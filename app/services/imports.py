@@ -114,6 +114,7 @@ def source_rows(ctx: Context, parsed: ParsedFile, share: float
 def existing_targets(ctx: Context, plan: Plan) -> tuple[dict[str, Current], list[Issue]]:
     """The CPTS of the file that already exist (same exact name, readable in full by the
     user), locked until the end of the import."""
+    repo.lock_names(ctx.conn, [p.name for p in plan.perimeters])  # creation by name: no race
     named = repo.live_cpts_named(ctx.conn, [p.name for p in plan.perimeters])
     current = cpts_service.current_many(ctx, [int(row["id"]) for row in named],
                                         for_update=True)
