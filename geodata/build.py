@@ -156,12 +156,14 @@ def _build(sources: SourceSet, report: BuildReport, steps: _Steps) -> Built:
             projected = transformer(4326, epsg)(units["source_geom"].to_numpy()[rows])
             codes = units["code"].to_numpy()[rows].astype(str)
             cleaned, topo, left = clean_coverage(projected, codes)
+            holes_started = time.perf_counter()
             hints = holes_module.hints_for(sources.polygons, units, cog.history, zone, epsg)
             decisions = holes_module.decide(left, cleaned, codes, hints)
             cleaned = holes_module.fill(cleaned, codes, left, decisions, as_multipolygon)
             _record_holes(report, units, zone, epsg, decisions, hints.names)
             report.topology[zone] = asdict(topo) | {
                 "epsg": epsg, "units": len(rows),
+                "holes_seconds": round(time.perf_counter() - holes_started, 2),
                 "holes_filled": sum(d.code is not None for d in decisions),
                 "holes_area_filled_m2": sum(d.area_m2 for d in decisions if d.code is not None),
                 "holes_left": sum(d.code is None for d in decisions)}

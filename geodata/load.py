@@ -6,6 +6,7 @@ leaves the previous release serving, and the perimeters as they were.
 """
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -196,8 +197,10 @@ def write_release(conn: Conn, built: Built, sources: SourceSet, scope: Scope,
              Jsonb(report | {"loaded": counts})),
         ).fetchone()
         assert release is not None
+        migration_started = time.perf_counter()
         plan = migration_plan(conn, national or built, sources.cog_year, before)
         report["migration"] = cog_migration.apply(conn, plan)
+        report["migration"]["seconds"] = round(time.perf_counter() - migration_started, 2)
         conn.execute("UPDATE geodata_release SET report = report || %s WHERE id = %s",
                      (Jsonb({"migration": report["migration"]}), release["id"]))
         counts["tile_seed"] = tiles.seed(conn, int(release["id"]))
