@@ -61,8 +61,8 @@ def apply(conn: Conn, plan: Plan) -> dict[str, Any]:
     year = plan.change.cog_year
     ids = [m.perimeter.cpts_id for m in plan.migrations]
     locked = repo.lock(conn, ids)
-    stale = [i for i in ids if locked.get(i) != next(
-        m.perimeter.version for m in plan.migrations if m.perimeter.cpts_id == i)]
+    planned_versions = {m.perimeter.cpts_id: m.perimeter.version for m in plan.migrations}
+    stale = [i for i in ids if locked.get(i) != planned_versions[i]]
     if stale:
         # Someone changed these CPTS since the plan was read: plan them again, now locked.
         fresh = {p.cpts_id: p for p in repo.stored_perimeters(conn, stale)}
