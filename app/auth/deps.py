@@ -102,7 +102,7 @@ def login_required(request: Request, refusal: ProblemError | None = None) -> Pro
 async def enforce_access(request: Request) -> Principal | None:
     """The access guard of every route (installed as a global dependency by `create_app`)."""
     method, path = request.method, route_template(request)
-    if path == FRONTEND and not public_assets.is_served(request.url.path):
+    if path == FRONTEND and public_assets.is_hidden(request.url.path):
         # a file of app/web/ that no page loads (a template, a JS test): as if absent
         raise ProblemError(404, "not_found", "Cette adresse ne correspond à aucune ressource.")
     rule = None if path is None else rule_for(method, path)

@@ -26,7 +26,8 @@ def served_files() -> frozenset[str]:
     return frozenset(modules | set(SHIMS.values()) | vendor | {MAP_STYLE_SHEET, *DOCS_SCRIPTS})
 
 
-def is_served(url_path: str) -> bool:
-    """Whether a `/static/…` path (as decoded by the server) is one of the served files."""
+def is_hidden(url_path: str) -> bool:
+    """Whether a path (as decoded by the server) lies under `/static/` but is not one of the
+    served files."""
     prefix = STATIC_PREFIX + "/"
-    return url_path.startswith(prefix) and url_path[len(prefix):] in served_files()
+    return url_path.startswith(prefix) and url_path[len(prefix):] not in served_files()
