@@ -182,3 +182,19 @@ def sign_in(browser: Any, server: LiveServer, recorder: Recorder, email: str,
 
 def codes_in(text: str) -> list[str]:
     return re.findall(r"\b(\d[\dAB]\d{3})\b", text)
+
+
+def make_user(server: LiveServer, role: str, *, regions: tuple[str, ...] = (),
+              cpts_ids: tuple[int, ...] = ()) -> str:
+    """A new account of `role` with the tests' password; its email."""
+    import uuid
+
+    from app.auth.audit import Actor
+    from app.auth.policy import Role
+    from app.auth.users import create_user
+
+    email = f"{role}-{uuid.uuid4().hex[:8]}@test.cpts.fr"
+    with connect(server.settings.database_url) as conn, conn.transaction():
+        create_user(conn, email=email, role=Role(role), regions=regions, cpts_ids=cpts_ids,
+                    password=PASSWORD, actor=Actor.command_line())
+    return email

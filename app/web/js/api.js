@@ -67,6 +67,10 @@ export class Api {
   actions(id) { return this.get(`/api/map/cpts/${id}/actions`); }
   overview() { return this.get("/api/map/overview"); }
   unitAt(lat, lon) { return this.get("/api/map/unit-at", { lat, lon }); }
+  place(lat, lon) { return this.get("/api/map/place", { lat, lon }); }
+  orientation() { return this.get("/api/map/orientation"); }
+  labels(bbox) { return this.get("/api/map/labels", { bbox }); }
+  territories(q) { return this.get("/api/territories", { q }); }
   perimeters(statuses) { return this.get("/api/map/perimeters", { statuses: statuses.join(",") }); }
   group(kind, code) { return this.get(`/api/map/groups/${kind}/${encodeURIComponent(code)}`); }
   selection(geometry) { return this.post("/api/map/selection", { geometry }); }

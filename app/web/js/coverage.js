@@ -3,7 +3,9 @@
 
 import { coverageFill, cptsColor, hatchPattern, WHITE_ZONE } from "./colors.js";
 import { $, clear, h } from "./dom.js";
-import { formatInteger, formatPopulation, plural, statusLabel } from "./format.js";
+import { departementOf, formatInteger, formatPopulation, plural, statusLabel } from "./format.js";
+
+const MUTED_STYLE = { fill: true, fillColor: "#e3e3e3", fillOpacity: 0.9, weight: 0.4, color: "#9a9a9a", opacity: 0.5 };
 
 export class Perimeters {
   /** Every visible CPTS with its units, indexed by unit code. */
@@ -96,8 +98,20 @@ export class CoverageView {
     this.cardCode = null;
   }
 
+  /** Communes outside these départements (the user's territory) are muted, not zones blanches. */
+  setScope(departements) {
+    this.scope = departements ? new Set(departements) : null;
+  }
+
+  outside(code) {
+    return Boolean(this.scope) && !this.scope.has(departementOf(code));
+  }
+
   style() {
-    return (code) => coverageStyle(this.perimeters.covering(code, this.shown));
+    return (code) => {
+      const ids = this.perimeters.covering(code, this.shown);
+      return ids.length === 0 && this.outside(code) ? MUTED_STYLE : coverageStyle(ids);
+    };
   }
 
   renderFilters(fieldset, onChange) {
@@ -128,12 +142,19 @@ export class CoverageView {
     clear($("#legend"),
       h("ul", { class: "legend-keys" },
         h("li", {}, h("span", { class: "swatch white-zone" }), "Zone blanche (aucune CPTS)"),
-        h("li", {}, h("span", { class: "swatch overlap" }), "Chevauchement de CPTS (hachures)")),
+        h("li", {}, h("span", { class: "swatch overlap" }), "Chevauchement de CPTS (hachures)"),
+        this.scope ? h("li", {}, h("span", { class: "swatch muted-zone" }), "Hors de votre territoire") : null),
       h("h4", {}, "CPTS"),
       items.length ? h("ul", {}, items) : h("p", { class: "muted" }, "Aucune CPTS à ces stades."));
     for (const swatch of document.querySelectorAll("#legend .swatch[data-color]")) {
       swatch.style.background = swatch.dataset.color;
     }
+  }
+
+  /** A place without a commune: what lies there, as the server says it. */
+  showPlace(message) {
+    this.cardCode = null;
+    clear($("#commune-card"), h("h3", {}, "À cet endroit"), h("p", { class: "notice info", "data-place": "true" }, message));
   }
 
   async showCard(code) {

@@ -17,7 +17,7 @@ const EXPORTS = [
 ];
 
 export class EditMode {
-  constructor({ api, map, communes, perimeters, draw, metrics, onSaved }) {
+  constructor({ api, map, communes, perimeters, draw, metrics, onSaved, onOpened = () => {} }) {
     this.api = api;
     this.map = map;
     this.communes = communes;
@@ -25,6 +25,7 @@ export class EditMode {
     this.draw = draw;
     this.metrics = metrics;
     this.onSaved = onSaved;
+    this.onOpened = onOpened;
     this.store = new PerimeterStore();
     this.cpts = null;       // the CPTS as read (null: a new one)
     this.newName = null;
@@ -125,6 +126,7 @@ export class EditMode {
     else renderFigures(cpts, { seq: this.seq, names: this.names });
     if (zoom) await this.zoomTo(this.store.codes());
     $("#edit-session").dataset.opened = String(id);
+    this.onOpened();
   }
 
   startNew(name) {
@@ -149,6 +151,7 @@ export class EditMode {
     $("#edit-session").hidden = true;
     $("#edit-chooser").hidden = false;
     this.communes.restyleAll();
+    this.onOpened();
   }
 
   showSession() {

@@ -4,12 +4,33 @@
 export const NARROW_NBSP = "\u202f";
 export const NBSP = "\u00a0";
 
-export const STATUS_LABELS = Object.freeze({
-  pre_projet: "pré-projet",
-  lettre_intention: "lettre d'intention",
-  projet_sante: "projet de santé",
-  aci_signe: "ACI signé",
-});
+// The stages and their labels are defined once, on the server (app/domain/cpts_access.py):
+// the page's configuration carries them (`statuses: [{id, label}]`, in order) and main.js
+// hands them over at start-up.
+let STAGES = [];
+let STATUS_LABELS = {};
+
+/** Use the server's stage list (in order, with labels). */
+export function setStatusLabels(statuses) {
+  STAGES = statuses.map((status) => status.id);
+  STATUS_LABELS = Object.fromEntries(statuses.map((status) => [status.id, status.label]));
+}
+
+/** The stage after `status` (null at the last one or for an unknown one). */
+export function nextStage(status) {
+  const index = STAGES.indexOf(status);
+  return index >= 0 && index + 1 < STAGES.length ? STAGES[index + 1] : null;
+}
+
+/** The département of a commune or arrondissement code (97x overseas, 2A/2B in Corsica). */
+export function departementOf(code) {
+  return code.startsWith("97") ? code.slice(0, 3) : code.slice(0, 2);
+}
+
+/** "Digne-les-Bains (04070)" when the name is known, else the code alone. */
+export function communeLabel(code, names = {}) {
+  return names[code] ? `${names[code]} (${code})` : code;
+}
 
 /** 1234567 → "1 234 567" (narrow no-break spaces, as the French typographic rule wants). */
 export function formatInteger(value) {
@@ -105,7 +126,7 @@ export function warningLevel(warning, overlaps = []) {
 /** The overlap lines: "Chevauche CPTS X (lettre d'intention) sur 2 communes : 06088, 06123 — 12 000 habitants". */
 export function overlapLines(overlaps, names = {}) {
   return overlaps.map((overlap) => {
-    const communes = overlap.communes.map((code) => (names[code] ? `${names[code]} (${code})` : code));
+    const communes = overlap.communes.map((code) => communeLabel(code, names));
     return `${overlap.name} (${statusLabel(overlap.status)}) : ${plural(overlap.communes.length, "commune")} — ${communes.join(", ")} — ${plural(overlap.population, "habitant")}`;
   });
 }

@@ -10,11 +10,16 @@ import { CommunesLayer } from "./communes-layer.js";
 import { CoverageView, Perimeters } from "./coverage.js";
 import { $, $$, h, toast } from "./dom.js";
 import { EditMode } from "./edit.js";
+import { setStatusLabels } from "./format.js";
+import { LabelsLayer } from "./labels.js";
 import { OverviewLayer } from "./overview.js";
 import { SearchBox } from "./search.js";
+import { TerritoryBox } from "./territory.js";
+import { formatHash, parseHash } from "./urlstate.js";
 import { WhiteZonesView } from "./whitezones.js";
 
 const config = JSON.parse(document.getElementById("cpts-map-config").textContent);
+setStatusLabels(config.statuses);  // the stages as the server defines them
 const map = window[config.names.map];
 const metrics = { started: performance.timeOrigin, firstRender: null, clicks: [], steps: {} };
 const mark = (step) => { metrics.steps[step] = Math.round(performance.now()); };
@@ -25,6 +30,12 @@ const api = new Api();
 const perimeters = new Perimeters();
 const communes = new CommunesLayer(map, window[config.names.layers.communes]);
 const overview = new OverviewLayer(map);
+const labelsPane = map.createPane("labels");
+labelsPane.style.zIndex = "450";
+labelsPane.style.pointerEvents = "none";
+const labels = new LabelsLayer(map, api);
+const initial = parseHash(window.location.hash);
+window.cptsMap.labels = labels;
 const draw = { control: window[config.names.draw.control], items: window[config.names.draw.items] };
 
 let mode = "coverage";
@@ -36,10 +47,12 @@ const coverage = new CoverageView({
 const edit = new EditMode({
   api, map, communes, perimeters, draw, metrics,
   onSaved: () => Promise.all([loadOverview(), loadPerimeters()]),
+  onOpened: () => saveUrl(),
 });
 const white = new WhiteZonesView({
   api, map, communes, statuses: config.statuses,
   onAttach: (id, codes) => { switchMode("edit"); edit.open(id, { add: codes }); },
+  onLoaded: () => saveUrl(),
 });
 
 // One style function for the communes' tiles, deciding at each draw from the current view:
@@ -88,6 +101,21 @@ async function loadPerimeters() {
   communes.restyleAll();
 }
 
+/** The view, the map's centre and zoom, the open CPTS and the territory, in the address. */
+function saveUrl() {
+  const center = map.getCenter();
+  const hash = formatHash({
+    mode, zoom: map.getZoom(), center: [center.lat, center.lng],
+    cpts: mode === "edit" && edit.active ? edit.cpts?.id : undefined,
+    territory: mode === "white" && white.report ? white.scope() : undefined,
+  });
+  if (hash !== window.location.hash) window.history.replaceState(null, "", hash);
+}
+
+function labelledCpts() {
+  return new Set(perimeters.list.filter((c) => !c.archived && coverage.shown.has(c.status)).map((c) => c.id));
+}
+
 function switchMode(next) {
   mode = next;
   document.body.dataset.mode = next;
@@ -100,6 +128,8 @@ function switchMode(next) {
   if (next !== "white") communes.highlight([]);
   communes.restyleAll();
   updateLayers();
+  labels.setCpts(labelledCpts(), next !== "edit");
+  saveUrl();
 }
 
 function bindTabs() {
@@ -129,19 +159,60 @@ function bindKeyboard() {
   });
 }
 
+/** What lies at a point with no commune, in the card. */
+async function showPlace(latlng) {
+  try {
+    const place = await api.place(latlng.lat.toFixed(6), latlng.lng.toFixed(6));
+    if (place.commune) coverage.showCard(place.commune.code);
+    else coverage.showPlace(place.message);
+  } catch (error) {
+    coverage.showPlace(error.message);
+  }
+}
+
+function bindHover() {
+  const box = h("div", { class: "hover-name", id: "hover-name", role: "status", hidden: true });
+  map.getContainer().append(box);
+  communes.layer.on("mouseover", (event) => {
+    const properties = event.layer?.properties;
+    if (!properties?.code) return;
+    const covering = perimeters.covering(properties.code, null).map((id) => perimeters.byId.get(id)?.name).filter(Boolean);
+    box.replaceChildren(h("strong", {}, `${properties.nom ?? ""} (${properties.code})`),
+      covering.length ? h("div", {}, covering.length > 1 ? `Chevauchement : ${covering.join(" · ")}` : covering[0])
+        : h("div", {}, communesOutside(properties.code) ? "Hors de votre territoire" : "Zone blanche (aucune CPTS)"));
+    box.hidden = false;
+  });
+  communes.layer.on("mouseout", () => { box.hidden = true; });
+  map.on("mousemove", (event) => {
+    if (box.hidden) return;
+    box.style.left = `${event.containerPoint.x + 14}px`;
+    box.style.top = `${event.containerPoint.y + 14}px`;
+  });
+  map.on("zoomstart movestart", () => { box.hidden = true; });
+}
+
+function communesOutside(code) { return coverage.outside(code); }
+
+let featureClick = null;
+
 function bindMap() {
-  communes.onClick((code, properties) => {
+  communes.onClick((code, properties, event) => {
+    featureClick = event?.originalEvent ?? null;
     if (mode === "edit" && edit.click(code, properties)) return;
     if (mode === "edit" && !edit.active) toast("Choisissez ou créez une CPTS pour modifier son périmètre.");
     switchMode(mode === "white" ? "white" : "coverage");
     coverage.showCard(code);
   });
-  map.on("click", async (event) => {  // the overview: which commune is under the click
-    if (!map.hasLayer(overview.group) || edit.drawingShape()) return;
-    let found;
-    try { found = await api.unitAt(event.latlng.lat.toFixed(6), event.latlng.lng.toFixed(6)); } catch { return; }
-    coverage.showCard(found.code);
+  // A click on the overview, or where the commune tiles hold no commune (the sea, a hole of
+  // the reference geography): the DOM event, since Leaflet skips events on tile canvases.
+  map.getContainer().addEventListener("click", async (event) => {
+    if (event === featureClick || edit.drawingShape() || map.dragging?.moved?.()) return;
+    if (event.target.closest?.(".leaflet-control, .leaflet-marker-pane, .leaflet-popup-pane, .hover-name")) return;
+    if (mode === "edit" && !map.hasLayer(overview.group)) return;
+    if (mode === "edit") switchMode("coverage");
+    await showPlace(map.mouseEventToLatLng(event));
   });
+  map.on("moveend", () => saveUrl());
   L.control.scale({ imperial: false }).addTo(map);
   const note = L.control({ position: "bottomleft" });
   note.onAdd = () => h("div", { class: "map-note", id: "zoom-note" },
@@ -164,11 +235,42 @@ function bindMap() {
   }
 }
 
+/** Names on the map, the user's own territory (where the map opens), muted regions. */
+function applyOrientation(data) {
+  labels.load(data);
+  overview.setMuted(data.muted_land);
+  coverage.setScope(data.territory.departements);
+  const bounds = data.territory.bounds;
+  if (!initial.center && bounds) {
+    map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], { animate: false, maxZoom: 11 });
+  }
+  mark("orientation");
+}
+
+/** What the address asked for, once the perimeters are there. */
+async function applyInitialState() {
+  if (initial.mode && initial.mode !== mode) switchMode(initial.mode);
+  if (initial.mode === "edit" && initial.cpts) await edit.open(initial.cpts, { zoom: !initial.center });
+  if (initial.mode === "white" && initial.territory) await white.loadScope(initial.territory);
+}
+
 async function start() {
   document.body.dataset.mode = "coverage";
   bindTabs();
   bindKeyboard();
   bindMap();
+  bindHover();
+  labels.layer.addTo(map);
+  new TerritoryBox({
+    api, input: $("#white-territory"), list: $("#white-territory-results"),
+    onChoose: (territory) => {
+      if (territory.bbox) {
+        const [w, s, e, n] = territory.bbox;
+        map.fitBounds([[s, w], [n, e]], { animate: false, padding: [20, 20] });
+      }
+      if (territory.scope) white.loadScope(territory.scope, territory.label);
+    },
+  });
   new SearchBox({
     api, input: $("#search-input"), list: $("#search-results"),
     onChoose: (commune) => {
@@ -185,13 +287,17 @@ async function start() {
     coverage.renderLegend();
     overview.restyle();
     communes.restyleAll();
+    labels.setCpts(labelledCpts(), mode !== "edit");
   });
-  map.fitBounds(config.france_bounds, { animate: false });
+  if (initial.center) map.setView(initial.center, initial.zoom, { animate: false });
+  else map.fitBounds(config.france_bounds, { animate: false });
+  const orientationRequest = api.orientation();
   // The overview first; the communes of every CPTS (for the commune tiles, the card and the
   // edit mode) once it is painted. Commune tiles wait for them to be drawn in their colours.
   // (a GET: the overview needs no CSRF token, so it does not wait for /api/me)
   const overviewRequest = api.overview();
   const overviewLoaded = api.me().then(() => { mark("me"); return loadOverview(overviewRequest); });
+  try { applyOrientation(await orientationRequest); } catch (error) { console.warn(error); }
   const perimetersLoaded = overviewLoaded.then(() => overview.painted()).then(() => loadPerimeters());
   communes.holdDrawingUntil(perimetersLoaded);
   let tiles = 0;
@@ -210,6 +316,9 @@ async function start() {
   metrics.firstRender = performance.now();
   await perimetersLoaded;
   mark("perimeters");
+  labels.setCpts(labelledCpts(), mode !== "edit");
+  await applyInitialState();
+  saveUrl();
   document.body.dataset.ready = "true";
 }
 

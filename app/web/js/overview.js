@@ -15,6 +15,7 @@ import { cptsColor, mixWithWhite, WHITE_ZONE } from "./colors.js";
 const SINGLE_OPACITY = 0.6;
 const WHITE_OPACITY = 0.85;
 const GROUND = mixWithWhite(WHITE_ZONE, WHITE_OPACITY);
+export const MUTED_GROUND = "#e3e3e3";
 
 /** The rings of a GeoJSON (Multi)Polygon as flat arrays of Web Mercator fractions [x, y, …]. */
 export function mercatorRings(geometry) {
@@ -60,8 +61,26 @@ export class OverviewLayer {
       const rings = mercatorRings(overlap.geometry);
       shapes.push({ rings, kind: "underlay", ids: overlap.cpts }, { rings, kind: "hatch", ids: overlap.cpts });
     }
+    this.landCount = data.land.length;
     this.shapes = shapes;
+    this.addMuted();
     this.restyle();
+  }
+
+  /**
+   * The regions outside the user's territory (GeoJSON), drawn muted over the red ground:
+   * their communes are nobody's zone blanche to this user.
+   */
+  setMuted(geometries) {
+    this.muted = geometries.map((geometry) => ({ rings: mercatorRings(geometry), kind: "muted", ids: [] }));
+    this.addMuted();
+    this.restyle();
+  }
+
+  addMuted() {
+    if (!this.muted || !this.shapes.length) return;
+    this.shapes = this.shapes.filter((shape) => shape.kind !== "muted");
+    this.shapes.splice(this.landCount ?? 0, 0, ...this.muted);
   }
 
   /** Show only the CPTS whose stage is in `statuses` (a Set), as the legend's filters say. */
@@ -77,6 +96,7 @@ export class OverviewLayer {
 
   styleOf({ kind, ids }) {
     if (kind === "land") return { fill: GROUND, stroke: GROUND, weight: 0.6 };
+    if (kind === "muted") return { fill: MUTED_GROUND, stroke: MUTED_GROUND, weight: 0.6 };
     const visible = ids.filter((id) => !this.shown || this.shown.has(this.statusOf.get(id)));
     if (kind === "cpts") {
       if (!visible.length) return null;

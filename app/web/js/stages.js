@@ -3,9 +3,7 @@
 // cannot use are not shown (the server decides, through /api/map/cpts/{id}/actions).
 
 import { clear, h } from "./dom.js";
-import { statusLabel } from "./format.js";
-
-const NEXT = { pre_projet: "lettre_intention", lettre_intention: "projet_sante", projet_sante: "aci_signe" };
+import { nextStage, statusLabel } from "./format.js";
 
 export function renderStages(box, { api, cpts, actions, names, onDone, onError }) {
   clear(box);
@@ -16,13 +14,13 @@ export function renderStages(box, { api, cpts, actions, names, onDone, onError }
   const run = async (action, message) => {
     try { await action(); onDone(message); } catch (error) { onError(error); }
   };
-  if (actions.request_stage && NEXT[cpts.status]) {
+  if (actions.request_stage && nextStage(cpts.status)) {
     const comment = h("textarea", { id: "stage-request-comment", rows: 2, maxlength: 4000 });
     parts.push(h("label", { for: "stage-request-comment" }, "Message à l'ARS (facultatif)"), comment,
       h("div", { class: "row" }, h("button", { type: "button", class: "primary", id: "stage-request",
         onclick: () => run(() => api.requestStage(cpts.id, comment.value || null),
-          `Passage au stade « ${statusLabel(NEXT[cpts.status])} » demandé.`) },
-      `Demander la validation : ${statusLabel(NEXT[cpts.status])}`)));
+          `Passage au stade « ${statusLabel(nextStage(cpts.status))} » demandé.`) },
+      `Demander la validation : ${statusLabel(nextStage(cpts.status))}`)));
   }
   if (actions.accept_stage) {
     parts.push(h("div", { class: "row" }, h("button", { type: "button", class: "primary", id: "stage-accept",

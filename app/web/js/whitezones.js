@@ -20,12 +20,13 @@ export function zoneRows(zones, names = {}) {
 }
 
 export class WhiteZonesView {
-  constructor({ api, map, communes, statuses, onAttach }) {
+  constructor({ api, map, communes, statuses, onAttach, onLoaded = () => {} }) {
     this.api = api;
     this.map = map;
     this.communes = communes;
     this.statuses = statuses;
     this.onAttach = onAttach;
+    this.onLoaded = onLoaded;
     this.counted = new Set(statuses.map((s) => s.id));
     this.rows = [];
     this.sortKey = "population";
@@ -55,6 +56,16 @@ export class WhiteZonesView {
         this.renderTable();
       });
     }
+  }
+
+  /** Show the zones blanches of a scope ("departement:06", "national"…) chosen elsewhere. */
+  async loadScope(scope, label = null) {
+    const [kind, code = ""] = scope.split(":");
+    $("#white-scope-kind").value = kind;
+    $("#white-scope-code").value = code;
+    $("#white-scope-code").hidden = kind === "national";
+    if (label) $("#white-territory").value = label;
+    await this.load();
   }
 
   scope() {
@@ -93,6 +104,7 @@ export class WhiteZonesView {
       h("p", {}, `${plural(report.communes_uncovered, "commune non couverte", "communes non couvertes")} sur ${formatInteger(report.communes_total)} · ${plural(report.white_zones.length, "zone blanche", "zones blanches")}`),
       h("p", { class: "muted small" }, `${report.scope_name ?? "France entière"} — ${report.covered_means ?? ""}`));
     this.renderTable();
+    this.onLoaded();
   }
 
   renderTable() {

@@ -3,8 +3,15 @@ import { test } from "node:test";
 
 import {
   diffCounts, formatDateTime, formatInteger, formatPercent, formatPopulation, headroomText,
-  overlapLines, plural, statusLabel, versionSummary,
+  communeLabel, departementOf, nextStage, overlapLines, plural, setStatusLabels, statusLabel,
+  versionSummary,
 } from "../format.js";
+
+// as the page configuration carries them (app/domain/cpts_access.py stage_list())
+setStatusLabels([
+  { id: "pre_projet", label: "pré-projet" }, { id: "lettre_intention", label: "lettre d'intention" },
+  { id: "projet_sante", label: "projet de santé" }, { id: "aci_signe", label: "ACI signé" },
+]);
 
 const S = "\u202f";
 
@@ -46,9 +53,20 @@ test("headroom says how many people to the next and the previous class", () => {
   assert.match(bottom.previous, /Taille 1/);
 });
 
-test("stages have French labels", () => {
+test("stages take the labels and the order the server gives", () => {
   assert.equal(statusLabel("lettre_intention"), "lettre d'intention");
   assert.equal(statusLabel("aci_signe"), "ACI signé");
+  assert.equal(statusLabel("inconnu"), "inconnu");
+  assert.equal(nextStage("pre_projet"), "lettre_intention");
+  assert.equal(nextStage("aci_signe"), null);
+});
+
+test("communes are named with their code, départements read from the code", () => {
+  assert.equal(communeLabel("04070", { "04070": "Digne-les-Bains" }), "Digne-les-Bains (04070)");
+  assert.equal(communeLabel("04070"), "04070");
+  assert.equal(departementOf("04070"), "04");
+  assert.equal(departementOf("2A004"), "2A");
+  assert.equal(departementOf("97411"), "974");
 });
 
 test("a version line gives the diff, the population and the class change", () => {
