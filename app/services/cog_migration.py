@@ -73,7 +73,8 @@ def apply(conn: Conn, plan: Plan) -> dict[str, Any]:
         report = plan.report()
     ctx = command_line_context(conn, actor=system_actor(year))
     writable = [m for m in plan.migrations if all(c in ctx.graph.units for c in m.members)]
-    skipped = [m for m in plan.migrations if m not in writable]
+    skipped = [m for m in plan.migrations
+               if any(c not in ctx.graph.units for c in m.members)]
     reason = f"COG {year}"
     _write_versions(ctx, [
         NewVersion(cpts_id=m.perimeter.cpts_id, version=m.perimeter.version + 1,
