@@ -22,6 +22,7 @@ from app.api import (
     map_orientation,
     map_page,
     me,
+    ogc,
     tiles,
     tokens,
 )
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router, prefix="/api")
     app.include_router(map_data.router, prefix="/api")
     app.include_router(map_orientation.router, prefix="/api")
+    app.include_router(ogc.router)
     app.include_router(login_pages.router)
     app.include_router(docs.router)
     app.include_router(map_page.router)

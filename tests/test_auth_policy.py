@@ -5,16 +5,24 @@ from dataclasses import replace
 import pytest
 
 from app.auth.policy import (
+    Role,
+    Rule,
+    User,
+    audit_regions,
+    can_manage_users,
+    can_read_audit,
+    can_revoke_token,
+    public_if,
+    rule_for,
+    scope_problems,
+)
+from app.domain.cpts_access import (
     ALL_STATUSES,
     PAST_DRAFT,
     CptsRef,
-    Role,
-    Rule,
-    ScenarioRef,
     Status,
-    User,
     Visibility,
-    audit_regions,
+    allowed_actions,
     can_archive_cpts,
     can_change_status,
     can_comment_cpts,
@@ -22,20 +30,16 @@ from app.auth.policy import (
     can_edit_cpts,
     can_export_cpts,
     can_keep_scenarios,
-    can_manage_users,
-    can_read_audit,
+    can_move_cpts,
     can_read_cpts,
-    can_read_scenario,
-    can_revoke_token,
     can_see_cpts_outline,
     can_submit_cpts,
     cpts_read_scope,
     cpts_visibility,
-    public_if,
-    rule_for,
-    scope_problems,
+    split_claims,
     visible_statuses,
 )
+from app.domain.perimeter import Claim
 from app.settings import Settings
 
 ADMIN = User(1, "admin@ars.fr", Role.ADMIN)
@@ -47,7 +51,9 @@ TASK_FORCE = User(6, "taskforce@cpam06.fr", Role.OBSERVER, regions=frozenset({"9
 
 OWN_DRAFT = CptsRef(10, Status.PRE_PROJET, region="93")
 OTHER_DRAFT = CptsRef(20, Status.PRE_PROJET, region="93")
-OVERLAPPING_DRAFT = CptsRef(30, Status.PRE_PROJET, region="93", overlaps=frozenset({10}))
+OVERLAPPING_DRAFT = CptsRef(30, Status.PRE_PROJET, region="93", overlaps=frozenset({10}),
+                            submitted=True)
+PRIVATE_OVERLAPPING_DRAFT = CptsRef(31, Status.PRE_PROJET, region="93", overlaps=frozenset({10}))
 SUBMITTED_DRAFT = CptsRef(40, Status.PRE_PROJET, region="93", submitted=True)
 LETTER_PACA = CptsRef(50, Status.LETTRE_INTENTION, region="93")
 SIGNED_PACA = CptsRef(60, Status.ACI_SIGNE, region="93")
@@ -80,7 +86,10 @@ def test_carrier_cannot_see_another_carriers_draft() -> None:
     assert cpts_visibility(CARRIER, SUBMITTED_DRAFT) is Visibility.NONE
 
 
-def test_carrier_sees_only_the_outline_of_a_draft_overlapping_its_own() -> None:
+def test_carrier_sees_only_the_outline_of_a_submitted_draft_overlapping_its_own() -> None:
+    # Unsubmitted, a competing draft is only counted: a carrier drawing over a whole
+    # département must not learn the names and outlines of every private draft there.
+    assert cpts_visibility(CARRIER, PRIVATE_OVERLAPPING_DRAFT) is Visibility.NONE
     assert cpts_visibility(CARRIER, OVERLAPPING_DRAFT) is Visibility.OUTLINE
     assert can_see_cpts_outline(CARRIER, OVERLAPPING_DRAFT)
     assert not can_read_cpts(CARRIER, OVERLAPPING_DRAFT)
@@ -143,13 +152,14 @@ def test_agency_comments_what_it_reads_and_carriers_answer_on_their_own() -> Non
 
 
 def test_scenario_perimeters_never_leak_to_carriers_or_task_forces() -> None:
-    scenario = ScenarioRef(1, region="93")
-    assert can_read_scenario(ARS_PACA, scenario) and can_keep_scenarios(ARS_PACA)
-    assert not can_read_scenario(ARS_ARA, scenario)
+    scenario = CptsRef(1, Status.LETTRE_INTENTION, region="93", is_scenario=True)
+    assert can_read_cpts(ARS_PACA, scenario) and can_keep_scenarios(ARS_PACA)
+    assert can_edit_cpts(ARS_PACA, scenario)
+    assert not can_read_cpts(ARS_ARA, scenario) and not can_edit_cpts(ARS_ARA, scenario)
     for outsider in (CARRIER, TASK_FORCE, None):
-        assert not can_read_scenario(outsider, scenario)
+        assert not can_see_cpts_outline(outsider, scenario)
         assert not can_keep_scenarios(outsider)
-    assert can_read_scenario(ADMIN, scenario)
+    assert can_read_cpts(ADMIN, scenario)
 
 
 # --- task forces, visitors, administrators ----------------------------------------------------
@@ -260,3 +270,64 @@ def test_a_rule_can_open_a_route_to_visitors_by_setting() -> None:
     assert not rule.admits_anonymous(Settings(publish_signed_cpts=False))
     assert rule.admits_anonymous(Settings(publish_signed_cpts=True))
     assert rule.admits(CARRIER)
+
+
+# --- overlaps with what one may not see, moves, actions ----------------------------------------
+
+def _visibility(user: User | None, *refs: CptsRef) -> dict[int, Visibility]:
+    return {ref.id: cpts_visibility(user, ref) for ref in refs}
+
+
+def test_overlaps_name_visible_cpts_and_count_private_drafts() -> None:
+    scenario = CptsRef(90, Status.LETTRE_INTENTION, region="93", is_scenario=True)
+    claims = [Claim("06088", OTHER_DRAFT.id, "Brouillon d'un autre", "pre_projet"),
+              Claim("06083", OTHER_DRAFT.id, "Brouillon d'un autre", "pre_projet"),
+              Claim("06088", SIGNED_PACA.id, "CPTS signée", "aci_signe"),
+              Claim("06088", scenario.id, "Scénario ARS", "lettre_intention", is_scenario=True)]
+    refs = (OTHER_DRAFT, SIGNED_PACA, scenario)
+    named, hidden = split_claims(claims, _visibility(TASK_FORCE, *refs))
+    assert [c.name for c in named] == ["CPTS signée"]
+    assert (hidden.cpts, hidden.units) == (1, 2)  # the scenario is not even counted
+    notice = hidden.notice()
+    assert notice is not None and notice["detail"] == (
+        "1 projet non publié ou hors de vos régions recouvre 2 communes de ce périmètre.")
+    named, hidden = split_claims(claims, _visibility(ARS_PACA, *refs))
+    assert {c.name for c in named} == {"CPTS signée", "Scénario ARS"}
+    assert hidden.cpts == 1
+    named, hidden = split_claims(claims, _visibility(ARS_ARA, *refs))
+    assert named == [] and hidden.cpts == 2 and hidden.notice() is not None
+    named, hidden = split_claims(claims, _visibility(ADMIN, *refs))
+    assert len(named) == 4 and hidden.notice() is None
+
+
+def test_agency_moves_a_cpts_only_between_its_own_regions() -> None:
+    assert can_move_cpts(ARS_PACA, "93", "93")
+    assert not can_move_cpts(ARS_PACA, "93", "84")
+    assert not can_move_cpts(ARS_ARA, "93", "84")
+    both = User(9, "agent@deux-regions.fr", Role.ARS, regions=frozenset({"84", "93"}))
+    assert can_move_cpts(both, "93", "84")
+    assert can_move_cpts(ADMIN, "93", "84") and can_move_cpts(CARRIER, "93", "84")
+    assert not can_move_cpts(None, "93", "93")
+
+
+def test_agency_creates_only_where_the_siege_is_one_of_its_regions() -> None:
+    assert can_create_cpts(ARS_PACA, "93", Status.LETTRE_INTENTION)
+    assert not can_create_cpts(ARS_ARA, "93", Status.LETTRE_INTENTION)
+    assert can_create_cpts(ARS_PACA, "93", Status.PRE_PROJET, is_scenario=True)
+    assert not can_create_cpts(ARS_ARA, "93", Status.PRE_PROJET, is_scenario=True)
+    assert not can_create_cpts(CARRIER, "93", Status.PRE_PROJET, is_scenario=True)
+
+
+def test_actions_follow_the_same_rules() -> None:
+    pending = "lettre_intention"
+    agency = allowed_actions(ARS_PACA, SUBMITTED_DRAFT, archived=False, pending_status=pending)
+    assert agency.accept_stage and agency.request_changes and agency.archive
+    assert not agency.edit and not agency.request_stage
+    carrier = allowed_actions(CARRIER, OWN_DRAFT, archived=False, pending_status=None)
+    assert carrier.edit and carrier.request_stage and carrier.export and not carrier.accept_stage
+    archived = allowed_actions(CARRIER, OWN_DRAFT, archived=True, pending_status=None)
+    assert not archived.edit and archived.restore and not archived.archive
+    outline = allowed_actions(CARRIER, OVERLAPPING_DRAFT, archived=False, pending_status=None)
+    assert not any(outline.as_dict().values())
+    outsider = allowed_actions(ARS_ARA, SUBMITTED_DRAFT, archived=False, pending_status=pending)
+    assert not any(outsider.as_dict().values())

@@ -26,7 +26,7 @@ from app.services.cpts_history import read_at
 from app.settings import Settings
 from geodata.build import GEOM_COLUMNS, Built
 from geodata.load import Scope, filter_scope, write_release
-from geodata.pipeline import built_for, load_geodata, read_sources
+from geodata.pipeline import built_for, format_report, load_geodata, read_sources
 from geodata.polygons import assign_polygons
 
 DEPARTEMENTS = ["12", "14", "15", "49", "62", "69"]
@@ -83,6 +83,7 @@ def history(cog_settings: Settings) -> Iterator[dict[str, Any]]:
         versions_after_dry_run = _count(conn, "SELECT count(*) FROM cpts_version")
     loaded = load_geodata(cog_settings, departements=DEPARTEMENTS, show_progress=False)
     yield {"ids": ids, "dry": dry.report["migration"], "report": loaded.report["migration"],
+           "dry_text": format_report(dry), "load_text": format_report(loaded),
            "versions_after_dry_run": versions_after_dry_run, "url": url}
 
 
@@ -155,6 +156,14 @@ def test_dry_run_reports_the_same_migration_and_writes_nothing(history: dict[str
     assert history["dry"]["cpts"] == history["report"]["cpts"]
     # 11 CPTS created (version 1) and one archived (version 2) before the dry run.
     assert history["versions_after_dry_run"] == 12
+    text = history["dry_text"].splitlines()
+    assert text[0].startswith("Simulation (rien n'est écrit") and "COG 2024 → COG 2026" in text[0]
+    assert "    12076 → 12218" in text
+    assert "    population 1\u202f555 → 1\u202f540 ; taille 1 → 1" in text
+    assert "    + 15031 (rétablie à partir de 15141)" in text
+    assert any(line.startswith("    nouveau recouvrement sur 62447 avec la CPTS") for line in text)
+    # The load prints the same blocks after the geography.
+    assert "    12076 → 12218" in history["load_text"].splitlines()
 
 
 def test_versions_are_written_by_the_system_and_keep_the_old_codes(

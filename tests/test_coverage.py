@@ -21,7 +21,8 @@ from app.domain.coverage import (
     parse_statuses,
     perimeters,
 )
-from app.domain.perimeter import STATUSES, ReferenceGraph, Unit
+from app.domain.cpts_access import STATUSES
+from app.domain.perimeter import ReferenceGraph, Unit
 from app.domain.size_rules import SizeRule
 from app.errors import ProblemError
 from app.repo.reference import read_graph

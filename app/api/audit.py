@@ -6,11 +6,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from app.api.cpts import CptsContext
 from app.auth.deps import CurrentUser
 from app.auth.policy import audit_regions, can_read_audit
-from app.db import ConnDep
 from app.errors import ProblemError
 from app.repo import audit as repo
+from app.services import audit_log
 
 router = APIRouter(tags=["journal"])
 
@@ -38,7 +39,7 @@ class AuditPage(BaseModel):
 
 @router.get("/audit", response_model=AuditPage)
 def read_audit(
-    conn: ConnDep,
+    ctx: CptsContext,
     user: CurrentUser,
     entity: Annotated[str | None, Query(max_length=50, description="ex. user, api_token")] = None,
     entity_id: Annotated[str | None, Query(max_length=50)] = None,
@@ -58,9 +59,9 @@ def read_audit(
     if region is not None and regions is not None and region not in regions:
         raise ProblemError(403, "forbidden",
                            f"Le journal de la région {region} ne vous est pas accessible.")
-    rows = repo.search(conn, repo.AuditQuery(
+    rows = repo.search(ctx.conn, repo.AuditQuery(
         regions=regions, entity=entity, entity_id=entity_id, actor=actor, action=action,
         region=region, since=since, until=until, before_id=before_id, limit=limit))
-    entries = [AuditEntry(**row) for row in rows]
+    entries = [AuditEntry(**row) for row in audit_log.readable(ctx, rows)]
     return AuditPage(entries=entries,
-                     next_before_id=entries[-1].id if len(entries) == limit else None)
+                     next_before_id=int(rows[-1]["id"]) if len(rows) == limit else None)

@@ -5,10 +5,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from app.api.cpts import CptsContext
 from app.db import ConnDep
 from app.domain.communes import classify_query, is_commune_code, normalise_code
 from app.errors import ProblemError
 from app.repo import communes as repo
+from app.services import cpts as cpts_service
 
 router = APIRouter(tags=["communes"])
 
@@ -35,6 +37,16 @@ class CptsRef(BaseModel):
     id: int
     name: str
     status: str
+    is_scenario: bool = Field(description="Scénario privé de l'ARS (jamais compté)")
+    communes: list[str] = Field(description="Unités concernées (arrondissements à Paris, Lyon, "
+                                            "Marseille)")
+
+
+class HiddenCpts(BaseModel):
+    code: str
+    cpts: int
+    communes: int
+    detail: str
 
 
 class CommuneCard(CommuneSummary):
@@ -46,7 +58,29 @@ class CommuneCard(CommuneSummary):
     polygon_note: str | None
     arrondissements: list[str]
     former_codes: list[str]
-    cpts: list[CptsRef] = Field(description="CPTS dont le périmètre comprend cette unité")
+    cpts: list[CptsRef] = Field(description="CPTS dont le périmètre comprend cette unité, "
+                                            "parmi celles que l'utilisateur peut voir")
+    hidden_cpts: HiddenCpts | None = Field(
+        default=None, description="Projets que l'utilisateur ne peut pas voir : comptés, jamais "
+                                  "nommés")
+
+
+class FormerCodeStep(BaseModel):
+    old_code: str
+    old_nom: str | None
+    kind: str = Field(description="deleguee, associee ou ancien_code")
+    new_code: str
+    new_nom: str
+
+
+class FormerCommune(BaseModel):
+    """Un code qui n'est plus en vigueur : la ou les communes actuelles qui l'ont repris."""
+
+    code: str
+    nom: str | None = Field(description="Nom de l'ancienne commune, s'il est connu")
+    in_force: bool = Field(description="Toujours faux : ce code n'est plus en vigueur")
+    current: list[CommuneSummary] = Field(description="Commune(s) en vigueur qui l'ont repris")
+    history: list[FormerCodeStep]
 
 
 class CommuneFeature(BaseModel):
@@ -75,15 +109,17 @@ def search_communes(
 
 @router.get(
     "/communes/{code}",
-    response_model=CommuneCard | CommuneFeature,
-    responses={404: {"description": "Code inconnu, ancien code, ou commune hors carte"}},
+    response_model=CommuneCard | CommuneFeature | FormerCommune,
+    responses={404: {"description": "Code inconnu, ou commune hors carte"}},
 )
 def get_commune(
     conn: ConnDep,
+    ctx: CptsContext,
     code: str,
     geometry: Annotated[bool, Query(description="Renvoie une Feature GeoJSON")] = False,
 ) -> dict[str, Any]:
-    """La fiche d'une commune ou d'un arrondissement municipal."""
+    """La fiche d'une commune ou d'un arrondissement municipal ; pour un ancien code, la ou
+    les communes actuelles qui l'ont repris et l'historique."""
     code = normalise_code(code)
     if not is_commune_code(code):
         raise ProblemError(422, "invalid_commune_code",
@@ -91,8 +127,14 @@ def get_commune(
                            f"06088 ou 2A004).")
     card = repo.card(conn, code, with_geometry=geometry)
     if card is None:
+        history = repo.former_history(conn, code)
+        if history:
+            return {"code": code, "nom": next((h["old_nom"] for h in history if h["old_nom"]),
+                                              None),
+                    "in_force": False, "history": history,
+                    "current": repo.summaries(conn, sorted({h["new_code"] for h in history}))}
         raise _not_found(conn, code)
-    card["cpts"] = []
+    card |= cpts_service.covering(ctx, code)
     shape = card.pop("geometry")
     if geometry:
         return {"type": "Feature", "id": code, "geometry": shape, "properties": card}
@@ -100,15 +142,6 @@ def get_commune(
 
 
 def _not_found(conn: ConnDep, code: str) -> ProblemError:
-    former = repo.former_code(conn, code)
-    if former is not None:
-        name = f" ({former['old_nom']})" if former["old_nom"] else ""
-        return ProblemError(
-            404, "former_commune_code",
-            f"Le code {code}{name} n'est plus en vigueur : il fait partie de "
-            f"{former['new_nom']} ({former['new_code']}).",
-            errors=[{"code": code, "current_code": former["new_code"]}],
-        )
     outside = repo.outside_map(conn, code)
     if outside is not None:
         return ProblemError(

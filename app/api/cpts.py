@@ -7,12 +7,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
+from app.api.cpts_history import CptsAt
 from app.auth.deps import AuditActor, OptionalPrincipal
-from app.auth.policy import Role, Status, cpts_read_scope
 from app.db import ConnDep
+from app.domain.cpts_access import Status
 from app.domain.size_rules import rule_for
 from app.repo import cpts as repo
 from app.services import cpts as service
+from app.services import cpts_history as history_service
 from app.services import exports as export_service
 from app.services import html_export
 from app.services.cpts import Context
@@ -49,7 +51,8 @@ class Headroom(BaseModel):
 
 class WarningOut(BaseModel):
     code: Literal["overlap", "non_contiguous", "enclave", "crosses_departement",
-                  "crosses_region", "near_threshold", "stale_commune"]
+                  "crosses_region", "near_threshold", "stale_commune", "hidden_overlap",
+                  "cog_partial_merge", "cog_split", "cog_restored_commune", "cog_unknown_code"]
     detail: str
     communes: list[str]
 
@@ -61,6 +64,14 @@ class OverlapOut(BaseModel):
     severity: Literal["information", "warning", "conflict"]
     communes: list[str]
     population: int
+
+
+class HiddenOverlaps(BaseModel):
+    """Overlaps with CPTS the user may not see (unsubmitted drafts, CPTS outside its regions):
+    counted, never named. Agency scenarios are never counted."""
+
+    cpts: int = Field(description="Nombre de projets recouvrants non consultables")
+    communes: int = Field(description="Nombre de communes du périmètre qu'ils recouvrent")
 
 
 class PerimeterFigures(BaseModel):
@@ -79,6 +90,7 @@ class PerimeterFigures(BaseModel):
     departements: list[str]
     regions: list[str]
     overlaps: list[OverlapOut]
+    hidden_overlaps: HiddenOverlaps
     warnings: list[WarningOut]
     without_polygon: list[str]
 
@@ -139,6 +151,9 @@ class CptsPatch(BaseModel):
     communes: CodeList | None = None
     add: CodeList = []
     remove: CodeList = []
+    siege_commune: str | None = Field(
+        default=None, max_length=10,
+        description="Nouveau siège, l'une des communes du périmètre : l'ARS en charge suit")
     reason: str | None = Field(default=None, max_length=2000)
     effective_date: date | None = None
 
@@ -232,14 +247,8 @@ def list_cpts(
 ) -> list[dict[str, Any]]:
     """Les CPTS visibles, avec leur population et leur taille."""
     statuses = [s for s in status_filter.split(",") if s] if status_filter else None
-    for value in statuses or []:
-        service._check_status(value)
-    scenario_regions = (None if ctx.user is not None and ctx.user.role is Role.ADMIN
-                        else ctx.user.regions if ctx.user is not None
-                        and ctx.user.role is Role.ARS else frozenset())
-    rows = repo.listing(ctx.conn, cpts_read_scope(ctx.user, publish_signed=ctx.publish_signed),
-                        region=region, departement=departement, statuses=statuses,
-                        include_archived=include_archived, scenario_regions=scenario_regions)
+    rows = service.listing(ctx, region=region, departement=departement, statuses=statuses,
+                           include_archived=include_archived)
     return [row | {"archived": row["archived_at"] is not None} for row in rows]
 
 
@@ -256,9 +265,14 @@ def create_cpts(body: CptsCreate, ctx: CptsContext, response: Response) -> dict[
     return view
 
 
-@router.get("/cpts/{cpts_id}", response_model=CptsOut | CptsOutline)
-def get_cpts(cpts_id: int, ctx: CptsContext, response: Response) -> dict[str, Any]:
+@router.get("/cpts/{cpts_id}", response_model=CptsOut | CptsOutline | CptsAt)
+def get_cpts(cpts_id: int, ctx: CptsContext, response: Response,
+             at: Annotated[date | None, Query(description="La CPTS telle qu'elle était ce "
+                                                           "jour-là (AAAA-MM-JJ)")] = None
+             ) -> dict[str, Any]:
     """Une CPTS : périmètre, population, taille, marge, morceaux, enclaves, recouvrements."""
+    if at is not None:
+        return history_service.read_at(ctx, cpts_id, at)
     view = service.read(ctx, cpts_id)
     _with_etag(response, view["version"])
     return view
@@ -274,7 +288,7 @@ def patch_cpts(cpts_id: int, body: CptsPatch, ctx: CptsContext, response: Respon
         ctx, cpts_id, expected_version=service.parse_if_match(if_match), name=body.name,
         status=body.status.value if body.status else None, communes=body.communes,
         add=body.add, remove=body.remove, reason=body.reason,
-        effective_date=body.effective_date)
+        effective_date=body.effective_date, siege_commune=body.siege_commune)
     _with_etag(response, version)
     return service.read(ctx, cpts_id)
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
 from app.api.cpts import CptsContext
-from app.auth.policy import Status
+from app.domain.cpts_access import Status
 from app.domain.upload_limits import UploadLimits
 from app.errors import ProblemError
 from app.services import imports as service

@@ -7,14 +7,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.auth.deps import CurrentPrincipal
-from app.auth.policy import (
-    ROLE_LABELS,
-    Role,
-    can_keep_scenarios,
-    can_manage_users,
-    can_read_audit,
-)
+from app.auth.policy import ROLE_LABELS, Role, can_manage_users, can_read_audit
 from app.auth.principal import Principal
+from app.domain.cpts_access import can_keep_scenarios
 
 router = APIRouter(tags=["comptes"])
 

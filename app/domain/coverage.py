@@ -28,7 +28,8 @@ from itertools import chain, combinations, repeat
 import numpy as np
 import numpy.typing as npt
 
-from app.domain.perimeter import OPEN_EDGE_M, STATUSES, ReferenceGraph, overlap_severity
+from app.domain.cpts_access import STATUSES
+from app.domain.perimeter import OPEN_EDGE_M, ReferenceGraph, overlap_severity
 from app.domain.size_rules import SizeRule, size_class_for
 from app.errors import ProblemError
 

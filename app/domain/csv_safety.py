@@ -44,3 +44,16 @@ def xlsx_text_cell(cell: Any) -> None:
         cell.data_type = "s"
         if is_risky(cell.value):
             cell.quotePrefix = True
+
+
+def xlsx_append(sheet: Any, values: Iterable[Any]) -> None:
+    """Append a row of cells, each through `xlsx_text_cell`, in time linear in the row (asking
+    openpyxl for `max_row` after each append would make a sheet quadratic in its rows)."""
+    from openpyxl.cell import Cell
+
+    cells = []
+    for value in values:
+        cell = Cell(sheet, row=1, column=1, value=value)  # placed by `append`
+        xlsx_text_cell(cell)
+        cells.append(cell)
+    sheet.append(cells)

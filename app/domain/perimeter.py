@@ -7,16 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.domain.cpts_access import STATUS_LABELS
 from app.domain.size_rules import Headroom, SizeRule, headroom_for, near_threshold, size_class_for
 from app.errors import ProblemError
 
-STATUSES = ("pre_projet", "lettre_intention", "projet_sante", "aci_signe")
-STATUS_LABELS = {
-    "pre_projet": "pré-projet",
-    "lettre_intention": "lettre d'intention",
-    "projet_sante": "projet de santé",
-    "aci_signe": "ACI signé",
-}
 # An outer component bigger than this is the rest of the country, not an enclave.
 ENCLAVE_MAX_UNITS = 60
 # A unit with more than this length of boundary shared with no unit touches the sea or a border.

@@ -9,8 +9,8 @@ import shapely
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from app.auth.policy import CptsReadScope
 from app.db import Conn
+from app.domain.cpts_access import CptsReadScope
 from app.domain.perimeter import Claim
 from app.domain.size_rules import SizeRule
 
@@ -288,12 +288,10 @@ def add_member_user(conn: Conn, user_id: int, cpts_id: int) -> None:
 
 
 def listing(conn: Conn, scope: CptsReadScope, *, region: str | None, departement: str | None,
-            statuses: list[str] | None, include_archived: bool,
-            scenario_regions: frozenset[str] | None) -> list[dict[str, Any]]:
-    """CPTS the scope lets the user read, with current population and class.
-
-    `scenario_regions`: regions whose agency scenarios are listed (None: all, empty: none).
-    """
+            statuses: list[str] | None, include_archived: bool) -> list[dict[str, Any]]:
+    """CPTS the scope lets the user read, with current population and class (the SQL form of
+    `app.domain.cpts_access.cpts_visibility`, at least the outline for carriers' overlapping
+    drafts being left to the detail read)."""
     # Which CPTS touch a region or a département is asked once per listing (hashed), not once
     # per CPTS: the perimeters follow the current COG through `cpts_member` and `commune`.
     return conn.execute(
@@ -317,15 +315,16 @@ def listing(conn: Conn, scope: CptsReadScope, *, region: str | None, departement
           AND (%(region)s::text IS NULL OR c.region = %(region)s
                OR c.id IN (SELECT cpts_id FROM touching_region))
           AND (%(dep)s::text IS NULL OR c.id IN (SELECT cpts_id FROM touching_departement))
-          AND (NOT c.is_scenario OR %(all_scenarios)s OR c.region = ANY(%(scenario_regions)s))
-          AND (
-                c.id = ANY(%(members)s)
-             OR (c.status = ANY(%(visible)s) AND (%(regions)s::text[] IS NULL
-                 OR c.region = ANY(%(regions)s) OR c.id IN (SELECT cpts_id FROM touching_scope)))
-             OR (%(submitted)s AND c.status = 'pre_projet' AND c.submitted_at IS NOT NULL
-                 AND (c.region = ANY(%(regions)s)
-                      OR c.id IN (SELECT cpts_id FROM touching_scope)))
-          )
+          AND CASE WHEN c.is_scenario
+                   THEN %(all_scenarios)s OR c.region = ANY(%(scenario_regions)s)
+                   ELSE c.id = ANY(%(members)s)
+                     OR (c.status = ANY(%(visible)s) AND (%(regions)s::text[] IS NULL
+                         OR c.region = ANY(%(regions)s)
+                         OR c.id IN (SELECT cpts_id FROM touching_scope)))
+                     OR (%(submitted)s AND c.status = 'pre_projet' AND c.submitted_at IS NOT NULL
+                         AND (c.region = ANY(%(regions)s)
+                              OR c.id IN (SELECT cpts_id FROM touching_scope)))
+              END
         ORDER BY c.name, c.id
         """).format(columns=CPTS_COLUMNS),
         {
@@ -334,7 +333,7 @@ def listing(conn: Conn, scope: CptsReadScope, *, region: str | None, departement
             "visible": sorted(scope.statuses),
             "regions": None if scope.regions is None else sorted(scope.regions),
             "submitted": scope.submitted_drafts,
-            "all_scenarios": scenario_regions is None,
-            "scenario_regions": sorted(scenario_regions or ()),
+            "all_scenarios": scope.scenario_regions is None,
+            "scenario_regions": sorted(scope.scenario_regions or ()),
         },
     ).fetchall()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from app.auth.policy import CptsRef, Role, Status, Visibility, cpts_visibility
+from app.auth.policy import Role
 from app.domain.coverage import (
     Coverage,
     Perimeter,
@@ -35,7 +35,8 @@ from app.domain.coverage import (
     perimeters,
     rate,
 )
-from app.domain.perimeter import STATUS_LABELS, ReferenceGraph, overlapping
+from app.domain.cpts_access import STATUS_LABELS, CptsRef, Status, Visibility, cpts_visibility
+from app.domain.perimeter import ReferenceGraph, overlapping
 from app.repo import coverage as repo
 from app.repo import cpts as cpts_repo
 from app.services.cpts import Context

@@ -6,15 +6,15 @@ and XLSX (`app.domain.csv_safety`)."""
 
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import numpy as np
 import shapely
 
 from app.domain.communes import search_form
-from app.domain.csv_safety import excel_csv, xlsx_text_cell
-from app.domain.perimeter import STATUS_LABELS
+from app.domain.cpts_access import STATUS_LABELS
+from app.domain.csv_safety import excel_csv, xlsx_append
 from app.repo import coverage as repo
 from app.services.coverage import CoverageReport
 from app.services.cpts import Context
@@ -136,27 +136,21 @@ def to_xlsx(report: CoverageReport) -> ExportFile:
     assert sheet is not None
     sheet.title = "synthese"
     for label, value in summary(report.view):
-        _append(sheet, [label, value])
+        xlsx_append(sheet, [label, value])
         sheet.cell(sheet.max_row, 1).font = Font(bold=True)
     sheet.column_dimensions["A"].width = 42
     sheet.column_dimensions["B"].width = 80
     for title, (headers, rows) in tables(report.view).items():
         page = workbook.create_sheet(title)
-        _append(page, headers)
+        xlsx_append(page, headers)
         for cell in page[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            _append(page, row)
+            xlsx_append(page, row)
         page.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return ExportFile(buffer.getvalue(), MEDIA_TYPES["xlsx"], file_name(report, "xlsx"))
-
-
-def _append(sheet: Any, values: Sequence[Any]) -> None:
-    sheet.append(list(values))
-    for cell in sheet[sheet.max_row]:
-        xlsx_text_cell(cell)
 
 
 def _rounded(geometry: shapely.Geometry) -> dict[str, Any]:

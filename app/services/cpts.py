@@ -5,35 +5,39 @@ Each use case checks access with `app.auth.policy`, analyses the perimeter with
 caller's transaction. Routers, the command line and the bulk import call these functions.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from app.auth import audit
 from app.auth.audit import Actor
-from app.auth.policy import (
+from app.auth.policy import Role, User
+from app.db import Conn
+from app.domain.cpts_access import (
+    STATUS_LABELS,
+    STATUSES,
     CptsRef,
-    Role,
-    ScenarioRef,
+    HiddenClaims,
     Status,
-    User,
     Visibility,
+    can_archive_cpts,
     can_change_status,
     can_comment_cpts,
     can_create_cpts,
     can_edit_cpts,
-    can_edit_scenario,
-    can_read_scenario,
+    can_move_cpts,
+    can_request_stage,
     can_submit_cpts,
+    cpts_read_scope,
     cpts_visibility,
+    next_stage,
+    siege_in_perimeter,
+    split_claims,
 )
-from app.db import Conn
 from app.domain.etag import parse_if_match as parse_if_match  # the routers read it here
 from app.domain.names import clean_name
 from app.domain.perimeter import (
-    STATUS_LABELS,
-    STATUSES,
     Analysis,
     Claim,
     ReferenceGraph,
@@ -43,6 +47,7 @@ from app.domain.perimeter import (
 )
 from app.domain.size_rules import SizeRule, rule_for
 from app.errors import ProblemError
+from app.repo import cog_migration as cog_alerts
 from app.repo import cpts as repo
 from app.repo.reference import read_graph
 
@@ -60,10 +65,6 @@ class Context:
 
     def rule(self, day: date | None = None) -> SizeRule:
         return rule_for(self.rules, day or date.today())
-
-    @property
-    def sees_scenarios(self) -> bool:
-        return self.user is not None and self.user.role in (Role.ADMIN, Role.ARS)
 
 
 # The command line (imports, scenario generator, administration) acts with every right. This user
@@ -145,7 +146,8 @@ def standings(conn: Conn, graph: ReferenceGraph, rows: Sequence[dict[str, Any]]
         ref = CptsRef(
             id=cpts_id, status=Status(row["status"]), region=row["region"],
             regions=frozenset(graph.units[c].region for c in units if c in graph.units),
-            submitted=row["submitted_at"] is not None, overlaps=frozenset(overlaps[cpts_id]))
+            submitted=row["submitted_at"] is not None, overlaps=frozenset(overlaps[cpts_id]),
+            is_scenario=bool(row["is_scenario"]))
         found[cpts_id] = Standing(ref, units, [c for u in units for c in by_code.get(u, ())])
     return found
 
@@ -182,17 +184,32 @@ def current_many(ctx: Context, ids: Sequence[int], *, for_update: bool = False
     """The CPTS of `ids` that exist, locked with `for_update`, whatever the user may see."""
     rows = repo.get_many(ctx.conn, ids, for_update=for_update)
     standing = standings(ctx.conn, ctx.graph, list(rows.values()))
-    found = {}
-    for cpts_id, row in rows.items():
-        if row["is_scenario"]:
-            scenario = ScenarioRef(cpts_id, row["region"])
-            visibility = (Visibility.FULL if can_read_scenario(ctx.user, scenario)
-                          else Visibility.NONE)
-        else:
-            visibility = cpts_visibility(ctx.user, standing[cpts_id].ref,
-                                         publish_signed=ctx.publish_signed)
-        found[cpts_id] = Current(row, standing[cpts_id], visibility)
-    return found
+    return {cpts_id: Current(row, standing[cpts_id], cpts_visibility(
+                ctx.user, standing[cpts_id].ref, publish_signed=ctx.publish_signed))
+            for cpts_id, row in rows.items()}
+
+
+def visibility_of(ctx: Context, ids: Iterable[int]) -> dict[int, Visibility]:
+    """What the user may see of each of these CPTS (scenarios included)."""
+    return {cpts_id: current.visibility
+            for cpts_id, current in current_many(ctx, sorted(set(ids))).items()}
+
+
+def claims_seen(ctx: Context, claims: Iterable[Claim]) -> tuple[list[Claim], HiddenClaims]:
+    """Claims on units as the user may know them: those of CPTS it may see, and a count of
+    the others (`app.domain.cpts_access.split_claims`)."""
+    claims = list(claims)
+    return split_claims(claims, visibility_of(ctx, {c.cpts_id for c in claims}))
+
+
+def with_hidden_notice(view: dict[str, Any], hidden: HiddenClaims) -> dict[str, Any]:
+    """The analysis view with the count of overlaps the user may not see named."""
+    notice = hidden.notice()
+    view["hidden_overlaps"] = {"cpts": hidden.cpts, "communes": hidden.units}
+    if notice is not None:
+        view["warnings"].append({"code": notice["code"], "detail": notice["detail"],
+                                 "communes": []})
+    return view
 
 
 def load_readable(ctx: Context, cpts_id: int, *, for_update: bool = False) -> Current:
@@ -201,6 +218,34 @@ def load_readable(ctx: Context, cpts_id: int, *, for_update: bool = False) -> Cu
     if current is None or current.visibility is Visibility.NONE:
         raise not_found(cpts_id)
     return current
+
+
+def listing(ctx: Context, *, region: str | None = None, departement: str | None = None,
+            statuses: Sequence[str] | None = None, include_archived: bool = False
+            ) -> list[dict[str, Any]]:
+    """The CPTS the user may read (`cpts_read_scope`), current version, filtered."""
+    for status in statuses or ():
+        _check_status(status)
+    return repo.listing(ctx.conn, cpts_read_scope(ctx.user, publish_signed=ctx.publish_signed),
+                        region=region, departement=departement,
+                        statuses=list(statuses) if statuses else None,
+                        include_archived=include_archived)
+
+
+def covering(ctx: Context, code: str) -> dict[str, Any]:
+    """The CPTS whose perimeter holds a unit (for Paris, Lyon and Marseille: one of its
+    arrondissements), as the user may know them, and a count of the others."""
+    units = ctx.graph.arrondissements.get(code) or (code,)
+    named, hidden = claims_seen(ctx, repo.claims(ctx.conn, units, exclude=None,
+                                                 include_scenarios=True))
+    found: dict[int, dict[str, Any]] = {}
+    for claim in sorted(named, key=lambda c: (c.name, c.cpts_id, c.code)):
+        entry = found.setdefault(claim.cpts_id, {
+            "id": claim.cpts_id, "name": claim.name, "status": claim.status,
+            "is_scenario": claim.is_scenario, "communes": []})
+        entry["communes"].append(claim.code)
+    where = "cette commune" if len(units) == 1 else "des arrondissements de cette commune"
+    return {"cpts": list(found.values()), "hidden_cpts": hidden.notice(where)}
 
 
 def _state(row: dict[str, Any]) -> dict[str, Any]:
@@ -224,10 +269,11 @@ def read(ctx: Context, cpts_id: int) -> dict[str, Any]:
         return {"id": int(row["id"]), "name": row["name"], "status": row["status"],
                 "version": int(row["version"]), "visibility": "outline", "communes": codes}
     known = [c for c in codes if c in ctx.graph.units]
-    others = [c for c in current.standing.claims if c.cpts_id != cpts_id
-              and c.code in ctx.graph.units and (ctx.sees_scenarios or not c.is_scenario)]
+    others, hidden = claims_seen(ctx, [c for c in current.standing.claims
+                                       if c.cpts_id != cpts_id and c.code in ctx.graph.units])
     result = analyse(known, ctx.graph, ctx.rule(), others, own_status=row["status"])
-    view = _state(row) | {"visibility": "full"} | analysis_dict(result, ctx.rules)
+    view = with_hidden_notice(
+        _state(row) | {"visibility": "full"} | analysis_dict(result, ctx.rules), hidden)
     view["communes"] = codes
     stale = sorted(set(codes) - set(known))
     if stale:
@@ -235,12 +281,14 @@ def read(ctx: Context, cpts_id: int) -> dict[str, Any]:
             "code": "stale_commune",
             "detail": "Codes absents du COG chargé (à migrer) : " + ", ".join(stale) + ".",
             "communes": stale})
+    view["warnings"].extend(cog_alerts.current_alerts(ctx.conn, cpts_id))
     return view
 
 
 def _claims(ctx: Context, codes: list[str] | tuple[str, ...], exclude: int | None
-            ) -> list[Any]:
-    return repo.claims(ctx.conn, codes, exclude=exclude, include_scenarios=ctx.sees_scenarios)
+            ) -> tuple[list[Claim], HiddenClaims]:
+    return claims_seen(ctx, repo.claims(ctx.conn, codes, exclude=exclude,
+                                        include_scenarios=True))
 
 
 def simulate(ctx: Context, *, cpts_id: int | None, communes: list[str] | None,
@@ -254,10 +302,10 @@ def simulate(ctx: Context, *, cpts_id: int | None, communes: list[str] | None,
             raise not_found(cpts_id)
         status, current = stored.row["status"], stored.members
     members = _next_members(ctx.graph, current, communes, add, remove)
-    result = analyse(members, ctx.graph, ctx.rule(), _claims(ctx, members, cpts_id),
-                     own_status=status)
+    others, hidden = _claims(ctx, members, cpts_id)
+    result = analyse(members, ctx.graph, ctx.rule(), others, own_status=status)
     before = sum(ctx.graph.units[c].population for c in current if c in ctx.graph.units)
-    return analysis_dict(result, ctx.rules) | {
+    return with_hidden_notice(analysis_dict(result, ctx.rules), hidden) | {
         "added": sorted(set(members) - set(current)),
         "removed": sorted(set(current) - set(members)),
         "population_before": before,
@@ -348,6 +396,37 @@ def _majority_region(graph: ReferenceGraph, members: tuple[str, ...]) -> str:
     return max(totals, key=lambda region: (totals[region], region))
 
 
+def _check_siege(graph: ReferenceGraph, siege: str | None, members: Sequence[str]
+                 ) -> str | None:
+    """The siège, which must be one of the perimeter's communes (the region in charge follows
+    from it: naming a siège elsewhere would hand the CPTS to another agency)."""
+    if siege is None:
+        return None
+    siege = siege.strip().upper()
+    if siege not in graph.units:
+        raise ProblemError(422, "unknown_commune",
+                           f"Le siège {siege} n'est pas un code commune connu.")
+    parents = {code: graph.units[code].parent for code in members if code in graph.units}
+    if not siege_in_perimeter(siege, members, parents):
+        unit = graph.units[siege]
+        raise ProblemError(422, "siege_outside_perimeter",
+                           f"Le siège {unit.nom} ({siege}) ne fait pas partie du périmètre : "
+                           f"le siège doit être l'une de ses communes.")
+    return siege
+
+
+def _region_in_charge(graph: ReferenceGraph, siege: str | None, members: Sequence[str],
+                      current: str | None = None) -> str:
+    """The region of the siège; without one, the region the CPTS already has while its
+    perimeter still touches it, else the region holding most of its people."""
+    if siege is not None:
+        return graph.units[siege].region
+    if current is not None and any(graph.units[c].region == current
+                                   for c in members if c in graph.units):
+        return current
+    return _majority_region(graph, tuple(c for c in members if c in graph.units))
+
+
 @dataclass(frozen=True)
 class NewCpts:
     """A CPTS checked for creation: clean name, known stage, valid perimeter, allowed."""
@@ -366,16 +445,10 @@ def check_creation(ctx: Context, *, name: str, status: str, communes: list[str],
     name = _clean_name(name)
     _check_status(status)
     members = normalise_members(communes, ctx.graph)
-    if siege_commune is not None:
-        siege_commune = siege_commune.strip().upper()
-        if siege_commune not in ctx.graph.units:
-            raise ProblemError(422, "unknown_commune",
-                               f"Le siège {siege_commune} n'est pas un code commune connu.")
-        region = ctx.graph.units[siege_commune].region
-    else:
-        region = _majority_region(ctx.graph, members)
+    siege_commune = _check_siege(ctx.graph, siege_commune, members)
+    region = _region_in_charge(ctx.graph, siege_commune, members)
     if is_scenario:
-        if not can_edit_scenario(ctx.user, ScenarioRef(0, region)):
+        if not can_create_cpts(ctx.user, region, Status(status), is_scenario=True):
             raise ProblemError(403, "forbidden", "Seuls les agents de l'ARS de la région "
                                                  "tiennent des scénarios.")
     elif not can_create_cpts(ctx.user, region, Status(status)):
@@ -470,6 +543,7 @@ class Change:
     remove: list[str] = field(default_factory=list)
     reason: str | None = None
     effective_date: date | None = None
+    siege_commune: str | None = None
 
 
 @dataclass(frozen=True)
@@ -479,6 +553,8 @@ class CheckedChange:
     current: Current
     version: NewVersion
     stage_dates: dict[str, str]
+    siege_commune: str | None
+    region: str
 
 
 def check_change(ctx: Context, current: Current, change: Change) -> CheckedChange:
@@ -487,12 +563,10 @@ def check_change(ctx: Context, current: Current, change: Change) -> CheckedChang
     row, ref, previous = current.row, current.ref, current.members
     if int(row["version"]) != change.expected_version:
         raise _stale(row, change.expected_version)
-    if row["is_scenario"]:
-        allowed = can_edit_scenario(ctx.user, ScenarioRef(current.id, row["region"]))
-    else:
-        allowed = current.visibility is Visibility.FULL and can_edit_cpts(ctx.user, ref)
+    allowed = current.visibility is Visibility.FULL and can_edit_cpts(ctx.user, ref)
     perimeter_change = change.communes is not None or bool(change.add) or bool(change.remove)
-    if (perimeter_change or change.name is not None) and not allowed:
+    if (perimeter_change or change.name is not None or change.siege_commune is not None
+            ) and not allowed:
         raise ProblemError(403, "forbidden", _edit_refusal(ctx.user, ref))
     if row["archived_at"] is not None:
         raise ProblemError(409, "cpts_archived", "Cette CPTS est archivée : restaurez-la avant "
@@ -509,13 +583,39 @@ def check_change(ctx: Context, current: Current, change: Change) -> CheckedChang
     new_name = _clean_name(change.name) if change.name is not None else row["name"]
     members = (_next_members(ctx.graph, previous, change.communes, change.add, change.remove)
                if perimeter_change else tuple(previous))
-    if new_name == row["name"] and new_status == row["status"] and set(members) == set(previous):
+    siege, region = _check_move(ctx, row, change.siege_commune, members, perimeter_change)
+    if (new_name == row["name"] and new_status == row["status"]
+            and set(members) == set(previous) and siege == row["siege_commune"]):
         raise ProblemError(422, "no_change", "Cette modification ne change rien à la CPTS.")
     version = NewVersion(
         cpts_id=current.id, version=int(row["version"]) + 1, name=new_name, status=new_status,
         archived=False, members=members, previous=previous, reason=change.reason,
         effective_date=change.effective_date)
-    return CheckedChange(current, version, stage_dates)
+    return CheckedChange(current, version, stage_dates, siege, region)
+
+
+def _check_move(ctx: Context, row: dict[str, Any], new_siege: str | None,
+                members: tuple[str, ...], perimeter_change: bool) -> tuple[str | None, str]:
+    """The siège and region in charge after a change; an agency may only move a CPTS between
+    its own regions, and the siège stays one of the perimeter's communes."""
+    siege = row["siege_commune"]
+    if new_siege is not None:
+        siege = _check_siege(ctx.graph, new_siege, members)
+    elif siege is not None and perimeter_change:
+        parents = {code: ctx.graph.units[code].parent for code in members
+                   if code in ctx.graph.units}
+        if not siege_in_perimeter(siege, members, parents):
+            raise ProblemError(
+                422, "siege_outside_perimeter",
+                f"Le siège ({siege}) ne ferait plus partie du périmètre : désignez un autre "
+                f"siège (siege_commune) dans la même modification.")
+    region = _region_in_charge(ctx.graph, siege, members, current=row["region"])
+    if region != row["region"] and not can_move_cpts(ctx.user, row["region"], region):
+        raise ProblemError(
+            403, "region_not_in_charge",
+            f"Cette modification confierait la CPTS à l'ARS de la région {region}, qui n'est "
+            f"pas l'une des vôtres : seule une ARS en charge des deux régions peut le faire.")
+    return siege, region
 
 
 def apply_changes(ctx: Context, checked: Sequence[CheckedChange]) -> list[int]:
@@ -527,7 +627,8 @@ def apply_changes(ctx: Context, checked: Sequence[CheckedChange]) -> list[int]:
     for c, result in zip(checked, results, strict=True):
         row, new = c.current.row, c.version
         fields: dict[str, Any] = {"version": new.version, "name": new.name,
-                                  "status": new.status, "stage_dates": c.stage_dates}
+                                  "status": new.status, "stage_dates": c.stage_dates,
+                                  "siege_commune": c.siege_commune, "region": c.region}
         if new.status != row["status"]:
             fields |= {"pending_status": None, "validated_version": new.version}
         states.append((c.current.id, fields))
@@ -543,6 +644,10 @@ def apply_changes(ctx: Context, checked: Sequence[CheckedChange]) -> list[int]:
             changes["name"] = audit.change(row["name"], new.name)
         if new.status != row["status"]:
             changes["status"] = audit.change(row["status"], new.status)
+        if c.region != row["region"] or c.siege_commune != row["siege_commune"]:
+            changes["siege"] = audit.change(
+                {"commune": row["siege_commune"], "region": row["region"]},
+                {"commune": c.siege_commune, "region": c.region})
         entries.append(audit.Entry(
             action="cpts.update", entity="cpts", entity_id=c.current.id,
             summary=f"CPTS « {new.name} » v{new.version} : +{len(added)} / −{len(removed)} "
@@ -557,12 +662,14 @@ def apply_changes(ctx: Context, checked: Sequence[CheckedChange]) -> list[int]:
 def update(ctx: Context, cpts_id: int, *, expected_version: int, name: str | None = None,
            status: str | None = None, communes: list[str] | None = None,
            add: list[str] | None = None, remove: list[str] | None = None,
-           reason: str | None = None, effective_date: date | None = None) -> int:
-    """Change the name, the status or the perimeter; returns the new version number."""
+           reason: str | None = None, effective_date: date | None = None,
+           siege_commune: str | None = None) -> int:
+    """Change the name, the status, the siège or the perimeter; returns the new version
+    number."""
     current = load_readable(ctx, cpts_id, for_update=True)
     change = Change(cpts_id, expected_version, name=name, status=status, communes=communes,
                     add=add or [], remove=remove or [], reason=reason,
-                    effective_date=effective_date)
+                    effective_date=effective_date, siege_commune=siege_commune)
     checked = check_change(ctx, current, change)
     return apply_changes(ctx, [checked])[0]
 
@@ -595,21 +702,14 @@ def history(ctx: Context, cpts_id: int) -> list[dict[str, Any]]:
     return repo.events(ctx.conn, cpts_id)
 
 
-def _next_stage(status: str) -> Status | None:
-    index = STATUSES.index(status)
-    return Status(STATUSES[index + 1]) if index + 1 < len(STATUSES) else None
-
-
 def request_stage(ctx: Context, cpts_id: int, *, comment: str | None) -> None:
     """A carrier asks the agency to move its CPTS to the next stage (submits a draft)."""
     current = load_readable(ctx, cpts_id, for_update=True)
     row, ref = current.row, current.ref
-    target = _next_stage(row["status"])
+    target = next_stage(row["status"])
     if target is None:
         raise ProblemError(409, "last_stage", "La CPTS a déjà signé son contrat ACI.")
-    member = ctx.user is not None and (ctx.user.role is Role.ADMIN
-                                       or ref.id in ctx.user.cpts_ids)
-    if not member:
+    if not can_request_stage(ctx.user, ref):
         raise ProblemError(403, "forbidden", "Seuls les porteurs de la CPTS demandent le passage "
                                              "au stade suivant.")
     if row["pending_status"] is not None:
@@ -692,11 +792,7 @@ def archive(ctx: Context, cpts_id: int, *, expected_version: int, reason: str | 
     row, ref, visibility = current.row, current.ref, current.visibility
     if int(row["version"]) != expected_version:
         raise _stale(row, expected_version)
-    allowed = ctx.user is not None and (
-        ctx.user.role is Role.ADMIN
-        or (ctx.user.role is Role.ARS and row["region"] in ctx.user.regions)
-        or (visibility is Visibility.FULL and can_edit_cpts(ctx.user, ref)))
-    if not allowed:
+    if not (visibility is Visibility.FULL and can_archive_cpts(ctx.user, ref)):
         raise ProblemError(403, "forbidden", "Vous ne pouvez pas archiver cette CPTS.")
     if (row["archived_at"] is not None) != restore:
         raise ProblemError(409, "archive_state", "La CPTS est déjà archivée." if not restore

@@ -27,6 +27,12 @@ FILES: dict[str, tuple[tuple[str, str], ...]] = {
         ("bundles/redoc.standalone.js", "redoc/redoc.standalone.js"),
     ),
 }
+# Requests the bundles would make to another site, turned into nothing at install time: ReDoc
+# shows Redocly's logo from their CDN in its side bar (the page's CSP would block it anyway; an
+# empty data URI makes the image fail at once, and ReDoc then hides it).
+PATCHES: dict[str, tuple[tuple[str, str], ...]] = {
+    "redoc/redoc.standalone.js": (("https://cdn.redoc.ly/redoc/logo-mini.svg", "data:,"),),
+}
 SWAGGER_JS = "swagger-ui/swagger-ui-bundle.js"
 SWAGGER_CSS = "swagger-ui/swagger-ui.css"
 REDOC_JS = "redoc/redoc.standalone.js"
@@ -70,8 +76,20 @@ def install(node_modules: Path = NODE_MODULES, vendor_dir: Path = VENDOR_DIR) ->
             target = vendor_dir / dest
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(origin, target)
+            _patch(target, PATCHES.get(dest, ()))
             written.append(target)
     return written
+
+
+def _patch(path: Path, replacements: tuple[tuple[str, str], ...]) -> None:
+    if not replacements:
+        return
+    text = path.read_text(encoding="utf-8")
+    for old, new in replacements:
+        if old not in text:
+            raise RuntimeError(f"{path.name}: « {old} » not found (new version of the package?)")
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

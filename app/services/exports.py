@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 import shapely
 
-from app.auth.policy import Visibility, can_export_cpts
 from app.domain.communes import search_form
-from app.domain.csv_safety import excel_csv, xlsx_text_cell
+from app.domain.cpts_access import Visibility, can_export_cpts, status_label
+from app.domain.csv_safety import excel_csv, xlsx_append
 from app.repo import cpts as cpts_repo
 from app.repo import exports as repo
 from app.services import cpts as cpts_service
@@ -29,8 +29,6 @@ MEDIA_TYPES: dict[str, str] = {
     "gpkg": "application/geopackage+sqlite3",
 }
 CSV_COLUMNS = ("code_commune", "nom_commune", "departement", "population", "population_year")
-STATUS_LABELS = {"pre_projet": "pré-projet", "lettre_intention": "lettre d'intention",
-                 "projet_sante": "projet de santé", "aci_signe": "ACI signé"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,7 @@ def _summary(view: dict[str, Any]) -> list[tuple[str, Any]]:
     return [
         ("CPTS", view["name"]),
         ("Numéro", view["id"]),
-        ("Stade", STATUS_LABELS.get(view["status"], view["status"])),
+        ("Stade", status_label(view["status"])),
         ("Version", view["version"]),
         ("Communes (unités)", view["units"]),
         ("Population", view["population"]),
@@ -118,9 +116,9 @@ def to_xlsx(view: dict[str, Any], communes: list[dict[str, Any]]) -> bytes:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "Communes"
-    _append(sheet, CSV_COLUMNS)
+    xlsx_append(sheet, CSV_COLUMNS)
     for row in communes:
-        _append(sheet, (row["code"], row["nom"], row["departement"], row["population"],
+        xlsx_append(sheet, (row["code"], row["nom"], row["departement"], row["population"],
                         row["population_year"]))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -129,19 +127,13 @@ def to_xlsx(view: dict[str, Any], communes: list[dict[str, Any]]) -> bytes:
     sheet.freeze_panes = "A2"
     summary = workbook.create_sheet("Synthèse")
     for label, value in _summary(view):
-        _append(summary, (label, value))
+        xlsx_append(summary, (label, value))
         summary.cell(summary.max_row, 1).font = Font(bold=True)
     summary.column_dimensions["A"].width = 34
     summary.column_dimensions["B"].width = 60
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _append(sheet: Any, values: tuple[Any, ...]) -> None:
-    sheet.append(list(values))
-    for cell in sheet[sheet.max_row]:
-        xlsx_text_cell(cell)
 
 
 def _properties(view: dict[str, Any]) -> dict[str, Any]:

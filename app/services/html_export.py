@@ -10,6 +10,7 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 
+from app.domain.cpts_access import status_label
 from app.repo import map_data as repo
 from app.services import cpts as cpts_service
 from app.services import exports
@@ -35,7 +36,7 @@ def _people(value: int) -> str:
 
 
 def _summary_html(view: dict[str, Any]) -> str:
-    status = exports.STATUS_LABELS.get(view["status"], view["status"])
+    status = status_label(view["status"])
     warnings = "".join(f"<li>{escape(w['detail'])}</li>" for w in view["warnings"])
     return f"""
 <div class="cpts-summary">

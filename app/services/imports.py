@@ -15,12 +15,13 @@ from typing import Any
 import shapely
 
 from app.auth import audit
-from app.auth.policy import Role, Status, Visibility
+from app.auth.policy import Role
+from app.domain.cpts_access import STATUSES, Status, Visibility, split_claims
 from app.domain.import_geojson import rows_from_shares
 from app.domain.import_matching import ImportReference, Plan, PlannedCpts, build_reference
 from app.domain.import_matching import plan_import as plan_rows
 from app.domain.imports import Issue, ParsedFile, SourceRow, read_import
-from app.domain.perimeter import STATUSES, Claim, ReferenceGraph, analyse, normalise_members
+from app.domain.perimeter import Claim, ReferenceGraph, analyse, normalise_members
 from app.domain.upload_limits import UploadLimits
 from app.errors import ProblemError
 from app.repo import cpts as cpts_repo
@@ -195,7 +196,7 @@ def other_claims(ctx: Context, plan: Plan, targets: dict[str, Current]
     codes = sorted({code for p in plan.perimeters for code in normalise_or_empty(p, ctx)})
     replaced = {target.id for target in targets.values()}
     return [claim for claim in cpts_repo.claims(ctx.conn, codes, exclude=None,
-                                                include_scenarios=ctx.sees_scenarios)
+                                                include_scenarios=True)
             if claim.cpts_id not in replaced]
 
 
@@ -222,28 +223,35 @@ def report(ctx: Context, parsed: ParsedFile, plan: Plan, outcomes: list[Outcome]
            ) -> dict[str, Any]:
     """What the import did (or would do): per CPTS its population, class and overlaps as the
     perimeters stand after the import."""
+    # Claims of CPTS outside the file are named only when the user may see them
+    # (`app.domain.cpts_access`); the file's own perimeters are the user's to know.
+    seen = cpts_service.visibility_of(ctx, {claim.cpts_id for claim in outside})
+    own = {outcome.cpts_id for outcome in outcomes}
     by_code = _claims_by_code(outside, outcomes)
     rule = ctx.rule()
-    hidden = ({o.cpts_id for o in outcomes if o.action == "created"} if options.dry_run
+    unborn = ({o.cpts_id for o in outcomes if o.action == "created"} if options.dry_run
               else set())
     cpts = []
     for outcome in outcomes:
-        claims = [claim for code in outcome.members for claim in by_code.get(code, ())
-                  if claim.cpts_id != outcome.cpts_id]
+        claims, hidden = split_claims(
+            [claim for code in outcome.members for claim in by_code.get(code, ())
+             if claim.cpts_id != outcome.cpts_id],
+            seen | dict.fromkeys(own, Visibility.FULL))
         result = analyse(outcome.members, ctx.graph, rule, claims, own_status=outcome.status)
         cpts.append({
             "line": outcome.planned.line, "name": outcome.planned.name,
-            "id": None if outcome.cpts_id in hidden else outcome.cpts_id,
+            "id": None if outcome.cpts_id in unborn else outcome.cpts_id,
             "action": outcome.action, "version": outcome.version, "status": outcome.status,
             "communes": list(result.communes), "units": result.units,
             "population": result.population, "population_year": result.population_year,
             "size_class": result.size_class, "size_rule": result.size_rule,
-            "overlaps": [{"cpts_id": None if o.cpts_id in hidden else o.cpts_id,
+            "overlaps": [{"cpts_id": None if o.cpts_id in unborn else o.cpts_id,
                           "name": o.name, "status": o.status, "severity": o.severity,
                           "communes": list(o.communes), "population": o.population}
                          for o in result.overlaps],
             "warnings": [w.as_dict() for w in result.warnings],
         })
+        cpts_service.with_hidden_notice(cpts[-1], hidden)
     units = ctx.graph.units
     return {
         "dry_run": options.dry_run, "format": parsed.format, "encoding": parsed.encoding,

@@ -5,24 +5,15 @@ polygon selections for the edit mode. Access rules come from `app.auth.policy` o
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
-from app.auth.policy import (
-    Role,
-    ScenarioRef,
+from app.domain.cpts_access import (
+    Actions,
     Status,
-    Visibility,
-    can_archive_cpts,
-    can_change_status,
+    allowed_actions,
     can_create_cpts,
-    can_edit_cpts,
-    can_edit_scenario,
-    can_export_cpts,
-    cpts_read_scope,
 )
 from app.errors import ProblemError
-from app.repo import cpts as cpts_repo
 from app.repo import map_data as repo
 from app.repo import tiles as tiles_repo
 from app.services import cpts as cpts_service
@@ -41,16 +32,7 @@ SELECTION_LIMIT = 5000
 def _visible(ctx: Context, statuses: list[str] | None, *,
              include_archived: bool) -> list[dict[str, Any]]:
     """The CPTS the user may read (their current version)."""
-    for status in statuses or []:
-        cpts_service._check_status(status)
-    user = ctx.user
-    scenario_regions = (None if user is not None and user.role is Role.ADMIN
-                        else user.regions if user is not None and user.role is Role.ARS
-                        else frozenset())
-    return cpts_repo.listing(
-        ctx.conn, cpts_read_scope(user, publish_signed=ctx.publish_signed), region=None,
-        departement=None, statuses=statuses, include_archived=include_archived,
-        scenario_regions=scenario_regions)
+    return cpts_service.listing(ctx, statuses=statuses, include_archived=include_archived)
 
 
 def _summary(row: dict[str, Any]) -> dict[str, Any]:
@@ -122,45 +104,12 @@ def unit_at(ctx: Context, lon: float, lat: float) -> dict[str, str]:
     return {"code": code}
 
 
-@dataclass(frozen=True)
-class Actions:
-    """What the user may do with one CPTS, so that the page hides the rest."""
-
-    edit: bool
-    request_stage: bool
-    accept_stage: bool
-    request_changes: bool
-    archive: bool
-    export: bool
-
-    def as_dict(self) -> dict[str, bool]:
-        return dict(self.__dict__)
-
-
 def actions(ctx: Context, cpts_id: int) -> Actions:
+    """What the user may do with one CPTS (`app.domain.cpts_access.allowed_actions`)."""
     current = cpts_service.load_readable(ctx, cpts_id)
-    row, visibility, ref = current.row, current.visibility, current.ref
-    user = ctx.user
-    full = visibility is Visibility.FULL
-    archived = row["archived_at"] is not None
-    if row["is_scenario"]:
-        edit = can_edit_scenario(user, ScenarioRef(cpts_id, row["region"]))
-    else:
-        edit = full and can_edit_cpts(user, ref)
-    member = user is not None and (user.role is Role.ADMIN or cpts_id in user.cpts_ids)
-    pending = row["pending_status"]
-    decides = pending is not None and can_change_status(user, ref, Status(pending))
-    archive = edit if row["is_scenario"] else full and can_archive_cpts(user, ref)
-    return Actions(
-        edit=edit and not archived,
-        request_stage=(member and not archived and pending is None
-                       and row["status"] != Status.ACI_SIGNE and not row["is_scenario"]),
-        accept_stage=decides and not archived,
-        request_changes=decides and not archived,
-        archive=archive and not archived,
-        export=full and (row["is_scenario"] or can_export_cpts(
-            user, ref, publish_signed=ctx.publish_signed)),
-    )
+    return allowed_actions(ctx.user, current.ref, archived=current.row["archived_at"] is not None,
+                           pending_status=current.row["pending_status"],
+                           publish_signed=ctx.publish_signed)
 
 
 def may_create(ctx: Context) -> bool:

@@ -22,7 +22,7 @@ from folium.plugins import Draw, VectorGridProtobuf
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.auth.policy import ROLE_LABELS, User
-from app.domain.perimeter import STATUS_LABELS, STATUSES
+from app.domain.cpts_access import stage_list
 from app.services.map_assets import STATIC_PREFIX, WEB_DIR, shim_url, vendor_url
 
 TILE_URL = "/api/tiles/{layer}/{z}/{x}/{y}.pbf"
@@ -171,7 +171,7 @@ def page_config(parts: MapParts, user: User, *, can_create: bool) -> dict[str, A
         "communes_min_zoom": COMMUNES_MIN_ZOOM,
         "overview_max_zoom": OVERVIEW_MAX_ZOOM,
         "france_bounds": FRANCE_BOUNDS,
-        "statuses": [{"id": s, "label": STATUS_LABELS[s]} for s in STATUSES],
+        "statuses": stage_list(),
         "user": {"email": user.email, "role": user.role.value,
                  "role_label": ROLE_LABELS[user.role], "cpts": sorted(user.cpts_ids),
                  "regions": sorted(user.regions)},

@@ -102,7 +102,7 @@ class MapPage:
         self.page.wait_for_timeout(150)
 
     def view(self, lat: float, lon: float, zoom: int = 12) -> None:
-        self.map_call(f"map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
+        self.map_call(f"(map.setView([{lat}, {lon}], {zoom}, {{animate: false}}), null)")
         self.tiles_drawn()
 
     def screen_point(self, lat: float, lon: float) -> tuple[float, float]:

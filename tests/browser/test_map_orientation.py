@@ -43,7 +43,7 @@ def test_an_ars_agent_opens_on_their_region_with_names_written(
     written = ui.page.evaluate("() => window.cptsMap.labels.written()")
     assert "Menton" in {label["text"] for label in written if label["kind"] == "commune"}
     ui.shot("30-ars-region-noms")
-    ui.map_call("map.setView([43.9, 7.0], 6, {animate: false})")
+    ui.map_call("(map.setView([43.9, 7.0], 6, {animate: false}), null)")
     ui.page.wait_for_timeout(200)
     written = ui.page.evaluate("() => window.cptsMap.labels.written()")
     assert "Provence-Alpes-Côte d'Azur" in {label["text"] for label in written}

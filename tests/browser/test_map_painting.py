@@ -130,6 +130,8 @@ def test_a_cpts_opened_from_the_legend_is_painted(ui: MapPage,
     name, cpts_id = next((name, cpts_id) for name, cpts_id in sorted(live_server.cpts_ids.items())
                          if name != RIVIERA)
     page.click("#tab-coverage")
+    assert not page.is_visible("#legend"), "the legend is folded: the card comes first"
+    page.click("#legend-box summary")
     page.click(f"#legend button:text-is('{name}')")
     wait_opened(ui, cpts_id)
     assert page.get_attribute("#tab-edit", "aria-selected") == "true"
@@ -162,7 +164,7 @@ def test_attach_then_open_in_edit_paints_the_cpts_with_the_zone(
     assert_all_painted(ui, expected)
     for code in zone["communes"][:3]:
         _, lat, lon = commune_facts(live_server, code)
-        ui.map_call(f"map.setView([{lat}, {lon}], 12, {{animate: false}})")
+        ui.map_call(f"(map.setView([{lat}, {lon}], 12, {{animate: false}}), null)")
         ui.tiles_drawn()
         assert ui.painted_in_edit_colour(code), (code, ui.paint(code))
     ui.shot("23-rattachement-ouvert-en-edition")

@@ -12,6 +12,7 @@
     dom_id: "#swagger-ui",
     layout: "BaseLayout",
     deepLinking: true,
+    validatorUrl: null, // no badge fetched from the public validator
     showExtensions: true,
     showCommonExtensions: true,
     presets: [window.SwaggerUIBundle.presets.apis, window.SwaggerUIBundle.SwaggerUIStandalonePreset],

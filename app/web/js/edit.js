@@ -5,9 +5,9 @@
 
 import { coverageFill, cptsColor, EDIT_FILL, EDIT_OUTLINE, WHITE_ZONE } from "./colors.js";
 import { $, clear, h, toast } from "./dom.js";
-import { formatInteger, plural, statusLabel } from "./format.js";
+import { codesIn, formatInteger, plural, statusLabel } from "./format.js";
 import { loadHistory } from "./history.js";
-import { renderEmpty, renderFigures, renderPending, renderTitle } from "./panel.js";
+import { renderEmpty, renderFigures, renderPending, renderTitle, renderWarnings } from "./panel.js";
 import { renderStages } from "./stages.js";
 import { PerimeterStore } from "./store.js";
 
@@ -141,6 +141,7 @@ export class EditMode {
     this.renderAll();
     renderEmpty();
     this.message(`Nouvelle CPTS « ${name} » : cliquez sur les communes de son territoire.`, "info");
+    $("#edit-add-input").focus();  // the keyboard stays in the panel, where adding goes on
   }
 
   close() {
@@ -243,9 +244,18 @@ export class EditMode {
       return;
     }
     if (seq !== this.seq) return;
-    renderFigures(result, { seq, names: this.names });
+    renderFigures(result, { seq, names: this.names, saved: Boolean(this.cpts) });
     this.recordClick(seq);
     this.lastResult = result;
+    this.nameWarnings(result, seq);
+  }
+
+  /** Alerts cite communes by code: fetch the names not known yet, then write them again. */
+  async nameWarnings(result, seq) {
+    const unknown = [...new Set((result.warnings || []).flatMap((w) => codesIn(w.detail)))].filter((c) => !this.names[c]);
+    if (!unknown.length) return;
+    Object.assign(this.names, await this.describe(unknown));
+    if (seq === this.seq) renderWarnings(result, this.names);
   }
 
   recordClick(seq) {
@@ -302,6 +312,10 @@ export class EditMode {
     this.store.toggle(found.code);
     this.showLast(found.code, this.store.has(found.code));
     input.value = "";
+    if (found.bbox) {  // show where it is
+      const [w, s, e, n] = found.bbox;
+      this.map.fitBounds([[s, w], [n, e]], { maxZoom: 12, padding: [40, 40], animate: false });
+    }
   }
 
   startDrawing(kind) {

@@ -27,6 +27,16 @@ export function departementOf(code) {
   return code.startsWith("97") ? code.slice(0, 3) : code.slice(0, 2);
 }
 
+/** The commune codes of a sentence written with their names when known: "04070" → "Digne-les-Bains (04070)". */
+export function nameCodes(text, names = {}) {
+  return String(text).replace(/(?<![(\w])(\d[\dAB]\d{3})(?![)\w])/g, (code) => communeLabel(code, names));
+}
+
+/** The commune codes a sentence mentions. */
+export function codesIn(text) {
+  return [...String(text).matchAll(/(?<![(\w])(\d[\dAB]\d{3})(?![)\w])/g)].map((match) => match[1]);
+}
+
 /** "Digne-les-Bains (04070)" when the name is known, else the code alone. */
 export function communeLabel(code, names = {}) {
   return names[code] ? `${names[code]} (${code})` : code;

@@ -149,8 +149,10 @@ function bindKeyboard() {
   document.addEventListener("keydown", (event) => {
     if (mode !== "edit" || !(event.ctrlKey || event.metaKey)) return;
     const key = event.key.toLowerCase();
-    const inField = ["INPUT", "TEXTAREA"].includes(document.activeElement?.tagName);
-    if (inField) return;
+    const active = document.activeElement;
+    const inField = ["INPUT", "TEXTAREA"].includes(active?.tagName);
+    // the add field, when empty, has nothing of its own to undo: Ctrl+Z undoes the last change
+    if (inField && !(active.id === "edit-add-input" && active.value === "")) return;
     if (key === "z" && !event.shiftKey) { event.preventDefault(); edit.undo(); }
     else if (key === "y" || (key === "z" && event.shiftKey)) { event.preventDefault(); edit.redo(); }
   });
@@ -195,6 +197,17 @@ function communesOutside(code) { return coverage.outside(code); }
 
 let featureClick = null;
 
+/** Leaflet's zoom buttons say "Zoom in" / "Zoom out": in French. */
+function frenchZoomButtons() {
+  const container = map.getContainer();
+  for (const [selector, label] of [[".leaflet-control-zoom-in", "Zoom avant"], [".leaflet-control-zoom-out", "Zoom arrière"]]) {
+    const button = container.querySelector(selector);
+    if (!button) continue;
+    button.title = label;
+    button.setAttribute("aria-label", label);
+  }
+}
+
 function bindMap() {
   communes.onClick((code, properties, event) => {
     featureClick = event?.originalEvent ?? null;
@@ -214,6 +227,7 @@ function bindMap() {
   });
   map.on("moveend", () => saveUrl());
   L.control.scale({ imperial: false }).addTo(map);
+  frenchZoomButtons();
   const note = L.control({ position: "bottomleft" });
   note.onAdd = () => h("div", { class: "map-note", id: "zoom-note" },
     `Contours des CPTS : les communes s'affichent à partir du zoom ${config.overview_max_zoom}.`);

@@ -4,7 +4,7 @@
 import { $, clear, h } from "./dom.js";
 import {
   formatInteger, formatPopulation, headroomText, overlapLines, plural, sizeClassLabel,
-  statusLabel, warningLevel,
+  nameCodes, statusLabel, warningLevel,
 } from "./format.js";
 
 export function renderPending(count) {
@@ -24,7 +24,7 @@ export function renderEmpty() {
 }
 
 /** @param result the answer of POST /api/simulations/perimeter (or a CPTS read) */
-export function renderFigures(result, { seq, names = {} } = {}) {
+export function renderFigures(result, { seq, names = {}, saved = true } = {}) {
   const box = $("#edit-figures");
   const headroom = headroomText(result.headroom);
   clear(box,
@@ -44,7 +44,8 @@ export function renderFigures(result, { seq, names = {} } = {}) {
       h("dd", { "data-figure": "units" }, plural(result.units, "commune")),
       h("dt", {}, "Départements"),
       h("dd", {}, (result.departements || []).join(", ") || "—"),
-      result.population_before !== undefined && result.population_before !== result.population
+      saved && result.population_before !== undefined && result.population_before !== null
+        && result.population_before !== result.population
         ? [h("dt", {}, "Avant"), h("dd", {}, formatPopulation(result.population_before))]
         : null));
   box.dataset.state = "ready";
@@ -66,7 +67,7 @@ export function renderWarnings(result, names = {}) {
   }
   for (const warning of warnings) {
     if (warning.code === "overlap") continue;
-    items.push(h("li", { class: warningLevel(warning, overlaps), "data-warning": warning.code }, warning.detail));
+    items.push(h("li", { class: warningLevel(warning, overlaps), "data-warning": warning.code }, nameCodes(warning.detail, names)));
   }
   const shown = items.slice(0, 6);
   const more = items.slice(6);

@@ -3,7 +3,7 @@ import { test } from "node:test";
 
 import {
   diffCounts, formatDateTime, formatInteger, formatPercent, formatPopulation, headroomText,
-  communeLabel, departementOf, nextStage, overlapLines, plural, setStatusLabels, statusLabel,
+  codesIn, communeLabel, departementOf, nameCodes, nextStage, overlapLines, plural, setStatusLabels, statusLabel,
   versionSummary,
 } from "../format.js";
 
@@ -67,6 +67,15 @@ test("communes are named with their code, départements read from the code", () 
   assert.equal(departementOf("04070"), "04");
   assert.equal(departementOf("2A004"), "2A");
   assert.equal(departementOf("97411"), "974");
+});
+
+test("alerts name the communes they cite", () => {
+  const names = { "04070": "Digne-les-Bains", "04001": "Aiglun" };
+  assert.equal(nameCodes("Enclave : 04070 et 04001, 04999.", names),
+    "Enclave : Digne-les-Bains (04070) et Aiglun (04001), 04999.");
+  assert.equal(nameCodes("Digne-les-Bains (04070) déjà nommée", names), "Digne-les-Bains (04070) déjà nommée");
+  assert.equal(nameCodes("40 000 habitants, 2023", names), "40 000 habitants, 2023");
+  assert.deepEqual(codesIn("Morceaux : 04070, 2A004 ; 123456"), ["04070", "2A004"]);
 });
 
 test("a version line gives the diff, the population and the class change", () => {

@@ -1,0 +1,171 @@
+"""SQL of the OGC API – Features collections: pages of reference units and territories, the
+current outline of CPTS, their units, and unit geometries in a generalisation band. Which CPTS
+may be read is decided before (`app.services.ogc`); here only ids arrive. Identifiers come from
+this module's constants, values are always parameters."""
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from psycopg import sql
+
+from app.db import Conn
+from app.ogc.protocol import Band, Bbox, Interval
+
+# Reference tables: the columns served, in order.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "commune": ("code", "nom", "type", "parent", "departement", "region", "epci",
+                "bassin_de_vie", "population", "population_year", "area_m2", "polygon_note"),
+    "epci": ("code", "nom", "type"),
+    "bassin_de_vie": ("code", "nom"),
+    "departement": ("code", "nom", "region"),
+    "region": ("code", "nom"),
+}
+
+
+def geometry_column(band: Band, target_srid: int) -> tuple[str, int]:
+    """The stored column holding a band and its SRID (the full coverage is kept in WGS84 and in
+    Web Mercator, the bands in Web Mercator)."""
+    if band.generalised:
+        return band.name, 3857
+    return ("geom_3857", 3857) if target_srid == 3857 else ("geom", 4326)
+
+
+def _envelope(bbox: Bbox) -> tuple[sql.Composable, dict[str, Any]]:
+    return (sql.SQL("ST_Transform(ST_MakeEnvelope(%(west)s, %(south)s, %(east)s, %(north)s, "
+                    "%(bbox_srid)s), 4326)"),
+            {"west": bbox.west, "south": bbox.south, "east": bbox.east, "north": bbox.north,
+             "bbox_srid": bbox.srid})
+
+
+def extent(conn: Conn) -> list[float] | None:
+    """The box of the loaded geography in WGS84."""
+    row = conn.execute("SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, "
+                       "ST_YMax(e) AS n FROM (SELECT ST_Extent(geom) AS e FROM region) x"
+                       ).fetchone()
+    if row is None or row["w"] is None:
+        return None
+    return [round(float(row[k]), 6) for k in ("w", "s", "e", "n")]
+
+
+def reference_page(conn: Conn, table: str, *, filters: Mapping[str, str | Sequence[str]],
+                   bbox: Bbox | None, column: str, limit: int, offset: int
+                   ) -> tuple[int, list[dict[str, Any]]]:
+    """How many rows of `table` match, and the page in code order with its geometry as WKB
+    (`wkb`, NULL for a unit without a polygon). A filter's value may be a list (any of)."""
+    columns = TABLE_COLUMNS[table]
+    conditions: list[sql.Composable] = [sql.SQL("TRUE")]
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    for index, (name, value) in enumerate(sorted(filters.items())):
+        assert name in columns
+        key = f"f{index}"
+        if isinstance(value, str):
+            conditions.append(sql.SQL("{} = {}").format(sql.Identifier(name),
+                                                        sql.Placeholder(key)))
+            params[key] = value
+        else:
+            conditions.append(sql.SQL("{} = ANY({})").format(sql.Identifier(name),
+                                                             sql.Placeholder(key)))
+            params[key] = list(value)
+    if bbox is not None:
+        envelope, values = _envelope(bbox)
+        conditions.append(sql.SQL("geom && {}").format(envelope))
+        params |= values
+    where = sql.SQL(" AND ").join(conditions)
+    counted = conn.execute(sql.SQL("SELECT count(*) AS n FROM {} WHERE {}").format(
+        sql.Identifier(table), where), params).fetchone()
+    rows = conn.execute(sql.SQL(
+        "SELECT {columns}, ST_AsBinary({geometry}) AS wkb FROM {table} WHERE {where} "
+        "ORDER BY code LIMIT %(limit)s OFFSET %(offset)s").format(
+            columns=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            geometry=sql.Identifier(column), table=sql.Identifier(table), where=where),
+        params).fetchall()
+    return (int(counted["n"]) if counted else 0), rows
+
+
+def cpts_matching(conn: Conn, ids: Sequence[int], *, bbox: Bbox | None,
+                  interval: Interval | None) -> list[dict[str, Any]]:
+    """Of these CPTS, those whose current outline meets `bbox` and whose current version took
+    effect within `interval`, in name order: id, effective date and creation time."""
+    conditions: list[sql.Composable] = [sql.SQL("c.id = ANY(%(ids)s)")]
+    params: dict[str, Any] = {"ids": list(ids)}
+    if bbox is not None:
+        envelope, values = _envelope(bbox)
+        conditions.append(sql.SQL("v.outline && {}").format(envelope))
+        params |= values
+    if interval is not None and interval.start is not None:
+        conditions.append(sql.SQL("v.effective_date >= %(start)s"))
+        params["start"] = interval.start
+    if interval is not None and interval.end is not None:
+        conditions.append(sql.SQL("v.effective_date <= %(end)s"))
+        params["end"] = interval.end
+    return conn.execute(sql.SQL(
+        """SELECT c.id, v.effective_date, v.created_at FROM cpts c
+           JOIN cpts_version v ON v.cpts_id = c.id AND v.version = c.version
+           WHERE {} ORDER BY c.name, c.id""").format(sql.SQL(" AND ").join(conditions)),
+        params).fetchall()
+
+
+def cpts_outlines(conn: Conn, ids: Sequence[int], *, light: bool) -> dict[int, bytes | None]:
+    """The current outline of each CPTS (WGS84): at full detail, or drawn from the zoom 0-6
+    band with `light`."""
+    column = sql.Identifier("outline_g1" if light else "outline")
+    rows = conn.execute(sql.SQL(
+        """SELECT c.id, ST_AsBinary(v.{}) AS wkb FROM cpts c
+           JOIN cpts_version v ON v.cpts_id = c.id AND v.version = c.version
+           WHERE c.id = ANY(%s)""").format(column), (list(ids),)).fetchall()
+    return {int(r["id"]): None if r["wkb"] is None else bytes(r["wkb"]) for r in rows}
+
+
+def cpts_units_page(conn: Conn, ids: Sequence[int], *, filters: Mapping[str, str],
+                    bbox: Bbox | None, column: str, limit: int, offset: int
+                    ) -> tuple[int, list[dict[str, Any]]]:
+    """The (CPTS, unit) pairs of these CPTS' current perimeters, in CPTS then code order: how
+    many match, and the page with the unit's figures and geometry (WKB)."""
+    conditions: list[sql.Composable] = [sql.SQL("m.cpts_id = ANY(%(ids)s)")]
+    params: dict[str, Any] = {"ids": list(ids), "limit": limit, "offset": offset}
+    for index, (name, value) in enumerate(sorted(filters.items())):
+        assert name in ("code", "departement", "region")
+        key = f"f{index}"
+        conditions.append(sql.SQL("u.{} = {}").format(sql.Identifier(name),
+                                                      sql.Placeholder(key)))
+        params[key] = value
+    if bbox is not None:
+        envelope, values = _envelope(bbox)
+        conditions.append(sql.SQL("u.geom && {}").format(envelope))
+        params |= values
+    where = sql.SQL(" AND ").join(conditions)
+    source = sql.SQL("FROM cpts_member m JOIN commune u ON u.code = m.code WHERE {}").format(
+        where)
+    counted = conn.execute(sql.SQL("SELECT count(*) AS n {}").format(source), params).fetchone()
+    rows = conn.execute(sql.SQL(
+        """SELECT m.cpts_id, u.code, u.nom, u.departement, u.region, u.population,
+                  u.population_year, ST_AsBinary(u.{geometry}) AS wkb {source}
+           ORDER BY m.cpts_id, u.code LIMIT %(limit)s OFFSET %(offset)s""").format(
+            geometry=sql.Identifier(column), source=source), params).fetchall()
+    return (int(counted["n"]) if counted else 0), rows
+
+
+def units_in_bbox(conn: Conn, codes: Sequence[str], bbox: Bbox) -> set[str]:
+    """Which of these units meet the box."""
+    envelope, values = _envelope(bbox)
+    rows = conn.execute(sql.SQL("SELECT code FROM commune WHERE code = ANY(%(codes)s) "
+                                "AND geom && {}").format(envelope),
+                        {"codes": list(codes)} | values).fetchall()
+    return {r["code"] for r in rows}
+
+
+def unit_geometries(conn: Conn, codes: Sequence[str], column: str) -> dict[str, bytes]:
+    """The geometry (WKB) of each unit that has one, from `column`."""
+    rows = conn.execute(sql.SQL("SELECT code, ST_AsBinary({}) AS wkb FROM commune "
+                                "WHERE code = ANY(%s) AND geom IS NOT NULL").format(
+                                    sql.Identifier(column)), (list(codes),)).fetchall()
+    return {r["code"]: bytes(r["wkb"]) for r in rows if r["wkb"] is not None}
+
+
+def effective_dates(conn: Conn, ids: Sequence[int]) -> dict[int, date]:
+    rows = conn.execute(
+        """SELECT c.id, v.effective_date FROM cpts c
+           JOIN cpts_version v ON v.cpts_id = c.id AND v.version = c.version
+           WHERE c.id = ANY(%s)""", (list(ids),)).fetchall()
+    return {int(r["id"]): r["effective_date"] for r in rows}
