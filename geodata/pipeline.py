@@ -88,10 +88,14 @@ def load_geodata(
         with connect(settings.database_url) as conn, conn.transaction():
             conn.execute("SET TRANSACTION READ ONLY")
             plan = migration_plan(conn, built, sources.cog_year)
-        return LoadOutcome(None, scope, {"dry_run": True, "cog_year": sources.cog_year,
-                                         "build_from_cache": from_cache,
-                                         "migration": plan.report()},
-                           time.perf_counter() - started)
+        holes = built.report.holes
+        return LoadOutcome(None, scope, {
+            "dry_run": True, "cog_year": sources.cog_year,
+            "cog_year_before": None if current is None else current["cog_year"],
+            "build_from_cache": from_cache, "migration": plan.report(),
+            "holes": sum(len(h) for h in holes.values()),
+            "holes_area_m2": sum(e["area_m2"] for h in holes.values() for e in h)},
+            time.perf_counter() - started)
     if (not force and current is not None and current["sources"] == sources.release_sources()
             and current["scope"] == scope.describe()):
         return LoadOutcome(None, scope, {"already_loaded": current["id"]},
@@ -148,9 +152,12 @@ def format_migration(migration: dict[str, Any]) -> list[str]:
 def format_report(outcome: LoadOutcome) -> str:
     report = outcome.report
     if report.get("dry_run"):
+        before = report["cog_year_before"]
         return "\n".join([
-            f"Simulation (rien n'est écrit) : chargement du COG {report['cog_year']} "
-            f"({outcome.seconds:.1f} s).", *format_migration(report["migration"])])
+            f"Simulation (rien n'est écrit, {outcome.seconds:.1f} s) : COG "
+            f"{before if before is not None else '(aucun chargé)'} → COG {report['cog_year']}"
+            f" ; {report['holes']} trous sur terre attribués à une commune "
+            f"({report['holes_area_m2'] / 1e6:.1f} km²).", *format_migration(report["migration"])])
     if outcome.release_id is None:
         return (f"Déjà chargé (version {report['already_loaded']}) : rien à faire "
                 f"({outcome.seconds:.1f} s). Utilisez --force pour recharger.")
