@@ -305,6 +305,24 @@ def test_token_names_and_emails_refuse_control_characters(
     assert refused.value.code == "invalid_name_characters"
 
 
+def test_comments_keep_line_breaks_but_refuse_bidi_overrides(auth_client: TestClient) -> None:
+    created = auth_client.post("/api/cpts", json={
+        "name": f"CPTS Commentaire {tag()}", "status": "lettre_intention",
+        "communes": NICE_EST, "siege_commune": "06088"})
+    assert created.status_code == 201, created.text
+    cpts_id = created.json()["id"]
+    refused = auth_client.post(f"/api/cpts/{cpts_id}/archive",
+                               json={"reason": "fusion\u202e avec la voisine"},
+                               headers={"If-Match": created.headers["etag"]})
+    assert refused.status_code == 422
+    assert problem_of(refused)["code"] == "invalid_name_characters"
+    assert "Le commentaire" in problem_of(refused)["detail"]
+    archived = auth_client.post(f"/api/cpts/{cpts_id}/archive",
+                                json={"reason": "Fusion avec la voisine.\nVoir le courrier."},
+                                headers={"If-Match": created.headers["etag"]})
+    assert archived.status_code == 200, archived.text
+
+
 def test_names_keep_letters_and_tidy_spaces() -> None:
     assert clean_name("  CPTS  de\tl'Estérel\n", "Le nom") == "CPTS de l'Estérel"
     assert refused_characters("Nice\u2066 \u200f \x85 \ue000") == [
@@ -455,7 +473,7 @@ def test_docs_pages_load_nothing_from_another_site(
         response = browser.get(page)
         assert response.status_code == 200
         assert not re.search(r"(?:src|href)=\"(?:https?:)?//", response.text), page
-        assert "cdn" not in response.text.lower()
+        assert not re.search(r"https?://", response.text), page
         csp = response.headers["content-security-policy"]
         assert "script-src 'self';" in csp and "default-src 'none'" in csp
         scripts = re.findall(r'<script src="([^"]+)"', response.text)

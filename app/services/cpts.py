@@ -36,7 +36,7 @@ from app.domain.cpts_access import (
     split_claims,
 )
 from app.domain.etag import parse_if_match as parse_if_match  # the routers read it here
-from app.domain.names import clean_name
+from app.domain.names import check_characters, clean_name
 from app.domain.perimeter import (
     Analysis,
     Claim,
@@ -521,6 +521,13 @@ def _clean_name(name: str) -> str:
     return clean_name(name, "Le nom de la CPTS")
 
 
+def _check_comments(*texts: str | None) -> None:
+    """Comments and reasons keep their line breaks but no control or bidi character."""
+    for text in texts:
+        if text:
+            check_characters(text, "Le commentaire", keep_line_breaks=True)
+
+
 def _stale(row: dict[str, Any], expected: int) -> ProblemError:
     return ProblemError(
         412, "stale_version",
@@ -704,6 +711,7 @@ def history(ctx: Context, cpts_id: int) -> list[dict[str, Any]]:
 
 def request_stage(ctx: Context, cpts_id: int, *, comment: str | None) -> None:
     """A carrier asks the agency to move its CPTS to the next stage (submits a draft)."""
+    _check_comments(comment)
     current = load_readable(ctx, cpts_id, for_update=True)
     row, ref = current.row, current.ref
     target = next_stage(row["status"])
@@ -740,6 +748,7 @@ def _now(ctx: Context) -> Any:
 def accept_stage(ctx: Context, cpts_id: int, *, expected_version: int,
                  comment: str | None) -> int:
     """The agency accepts the requested stage: the current perimeter is frozen as validated."""
+    _check_comments(comment)
     current = load_readable(ctx, cpts_id, for_update=True)
     row, ref = current.row, current.ref
     if int(row["version"]) != expected_version:
@@ -760,6 +769,7 @@ def accept_stage(ctx: Context, cpts_id: int, *, expected_version: int,
 def request_changes(ctx: Context, cpts_id: int, *, comment: str,
                     unit_comments: list[tuple[str, str]]) -> None:
     """The agency sends the request back with comments, some attached to units."""
+    _check_comments(comment, *(body for _, body in unit_comments))
     current = load_readable(ctx, cpts_id, for_update=True)
     row, ref = current.row, current.ref
     if row["pending_status"] is None:
@@ -788,6 +798,7 @@ def request_changes(ctx: Context, cpts_id: int, *, comment: str,
 def archive(ctx: Context, cpts_id: int, *, expected_version: int, reason: str | None,
             restore: bool = False) -> int:
     """Take a CPTS out of coverage (or bring it back); its history stays."""
+    _check_comments(reason)
     current = load_readable(ctx, cpts_id, for_update=True)
     row, ref, visibility = current.row, current.ref, current.visibility
     if int(row["version"]) != expected_version:
