@@ -7,6 +7,7 @@ the same write path as any change (`app.services.cpts._write_versions`), plus it
 audit entry. Previous versions keep their old codes.
 """
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -71,7 +72,9 @@ def apply(conn: Conn, plan: Plan) -> dict[str, Any]:
                       if m.perimeter.cpts_id in fresh else m for m in plan.migrations]
         plan = Plan(plan.change, [m for m in migrations if m.needs_version])
         report = plan.report()
+    started = time.perf_counter()
     ctx = command_line_context(conn, actor=system_actor(year))
+    graph_read = time.perf_counter()
     writable = [m for m in plan.migrations if all(c in ctx.graph.units for c in m.members)]
     skipped = [m for m in plan.migrations
                if any(c not in ctx.graph.units for c in m.members)]
@@ -82,6 +85,7 @@ def apply(conn: Conn, plan: Plan) -> dict[str, Any]:
                    archived=m.perimeter.archived, members=m.members,
                    previous=list(m.perimeter.members), reason=reason, effective_date=None)
         for m in writable])
+    versions_written = time.perf_counter()
     cpts_repo.update_states(conn, [(m.perimeter.cpts_id, {"version": m.perimeter.version + 1})
                                    for m in writable])
     repo.add_alerts(conn, [
@@ -100,6 +104,10 @@ def apply(conn: Conn, plan: Plan) -> dict[str, Any]:
             regions=sorted({ctx.graph.units[c].region for c in m.members}))
         for m in writable])
     report["written"] = len(writable)
+    report["timings_s"] = {
+        "graph": round(graph_read - started, 2),
+        "versions": round(versions_written - graph_read, 2),
+        "alerts_and_audit": round(time.perf_counter() - versions_written, 2)}
     report["not_migrated"] = [
         {"cpts_id": m.perimeter.cpts_id, "name": m.perimeter.name,
          "missing": sorted(c for c in m.members if c not in ctx.graph.units)}
