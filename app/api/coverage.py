@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from app.api.cpts import CptsContext
 from app.services import coverage as service
 from app.services import coverage_exports as exports
+from app.services import coverage_gpkg
 
 router = APIRouter(tags=["coverage"])
 
@@ -115,6 +116,7 @@ class CoverageOut(Figures):
 FILE_TYPES: dict[str, dict[str, object]] = {
     "application/geo+json": {}, "text/csv": {},
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+    "application/geopackage+sqlite3": {},
 }
 
 
@@ -129,8 +131,8 @@ def coverage(
         "Stades comptés comme couverts, séparés par des virgules (défaut : tous)"))] = None,
     at: Annotated[date | None, Query(description=(
         "Les périmètres tels qu'ils étaient ce jour-là (défaut : aujourd'hui)"))] = None,
-    file_format: Annotated[Literal["json", "geojson", "csv", "xlsx"], Query(alias="format")]
-    = "json",
+    file_format: Annotated[Literal["json", "geojson", "csv", "xlsx", "gpkg"],
+                           Query(alias="format")] = "json",
     table: Annotated[exports.CsvTable, Query(description="CSV : la table exportée")] = "zones",
 ) -> Response:
     """Couverture d'un territoire par les CPTS : population et communes couvertes (au total,
@@ -153,6 +155,8 @@ def coverage(
         exported = exports.to_geojson(ctx, report)
     elif file_format == "csv":
         exported = exports.to_csv(report, table)
+    elif file_format == "gpkg":
+        exported = coverage_gpkg.to_gpkg(ctx, report)
     else:
         exported = exports.to_xlsx(report)
     return Response(exported.content, media_type=exported.media_type,

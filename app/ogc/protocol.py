@@ -229,7 +229,8 @@ def parse_datetime(value: str | None) -> Interval | None:
 # --- Geometries --------------------------------------------------------------------------------
 
 @lru_cache(maxsize=64)
-def _transformer(source: int, target: int) -> pyproj.Transformer:
+def transformer_for(source: int, target: int) -> pyproj.Transformer:
+    """A cached transformer between two EPSG codes, x (easting, longitude) first."""
     return pyproj.Transformer.from_crs(source, target, always_xy=True)
 
 
@@ -247,7 +248,7 @@ def encode_shapes(geometries: npt.NDArray[Any], source_srid: int, crs: Crs,
     if len(geometries) == 0:
         return []
     if source_srid != crs.srid:
-        transformer = _transformer(source_srid, crs.srid)
+        transformer = transformer_for(source_srid, crs.srid)
 
         def project(coordinates: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
             x, y = transformer.transform(coordinates[:, 0], coordinates[:, 1])

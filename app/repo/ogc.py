@@ -169,3 +169,13 @@ def effective_dates(conn: Conn, ids: Sequence[int]) -> dict[int, date]:
            JOIN cpts_version v ON v.cpts_id = c.id AND v.version = c.version
            WHERE c.id = ANY(%s)""", (list(ids),)).fetchall()
     return {int(r["id"]): r["effective_date"] for r in rows}
+
+
+def outlines_on(conn: Conn, ids: Sequence[int], day: date) -> dict[int, bytes | None]:
+    """The outline (WGS84) of each CPTS in its last version effective on or before `day`, the
+    version coverage counts on that day (`app.repo.coverage.perimeters_at`)."""
+    rows = conn.execute(
+        """SELECT DISTINCT ON (cpts_id) cpts_id, ST_AsBinary(outline) AS wkb
+           FROM cpts_version WHERE cpts_id = ANY(%s) AND effective_date <= %s
+           ORDER BY cpts_id, version DESC""", (list(ids), day)).fetchall()
+    return {int(r["cpts_id"]): None if r["wkb"] is None else bytes(r["wkb"]) for r in rows}
