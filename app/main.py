@@ -17,6 +17,7 @@ from app.api import (
     docs,
     health,
     imports,
+    indicators,
     login_pages,
     map_data,
     map_orientation,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cpts.router, prefix="/api")
     app.include_router(coverage.router, prefix="/api")
     app.include_router(imports.router, prefix="/api")
+    app.include_router(indicators.router, prefix="/api")
     app.include_router(auth.router, prefix="/api")
     app.include_router(me.router, prefix="/api")
     app.include_router(tokens.router, prefix="/api")
