@@ -21,7 +21,7 @@ TEST_DEPARTEMENTS ?= 06,12,13,15,42,69,75,92,93,94
 export TEST_DEPARTEMENTS
 
 .PHONY: help install db geodata run stop test lint typecheck pytest bench clean-cache assets \
-        browser jstest
+        browser gdal jstest
 
 help:
 	@echo "make run    installe, démarre PostGIS, charge les communes et sert l'application (PORT=$(PORT))"
@@ -65,6 +65,15 @@ browser:
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; \
 	fi
 
+# Debian's GDAL command-line tools (ogrinfo, ogr2ogr): the OGC API client of the tests
+# (tests/test_ogc_gdal.py, the OAPIF driver QGIS uses) and the GeoPackage checks, installed with
+# apt when missing.
+gdal:
+	@if [ ! -x /usr/bin/ogr2ogr ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq gdal-bin; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq gdal-bin; fi; \
+	fi
+
 # The pure client logic of the map (undo/redo store, French formatting, sorting, colours).
 jstest:
 	node --test app/web/js/tests/
@@ -81,7 +90,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install assets browser
+pytest: install assets browser gdal
 ifdef PRIVATE_CLUSTER
 	scripts/postgis.sh start
 endif
@@ -90,7 +99,7 @@ endif
 # pytest exits with 5 when no test ran: make treats it as the failure it is.
 test: lint typecheck jstest pytest
 
-bench: geodata assets browser
+bench: geodata assets browser gdal
 	$(BIN)/python -m benchmarks
 
 clean-cache:
