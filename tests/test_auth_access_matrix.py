@@ -16,6 +16,7 @@ CSRF header). Resources, made fresh for every request that could change them:
   and `other` (another carrier's CPTS at letter of intent, region 84).
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,6 +242,16 @@ def _import(world: World, actor: str, resource: str) -> Call:
         "files": {"file": ("perimetres.csv", rows.encode("utf-8"), "text/csv")}})
 
 
+def _indicator_table(world: World, actor: str, resource: str) -> Call:
+    definition = {"table": "matrice", "title": "Matrice", "vintage": "2024", "source": "tests",
+                  "match": {"code": "codgeo"},
+                  "columns": [{"header": "n", "label": "N", "aggregation": "sum"}]}
+    return Call("POST", "/api/indicators/tables", {
+        "params": {"dry_run": "true"}, "data": {"definition": json.dumps(definition)},
+        "files": {"file": ("table.csv", f"codgeo;n\n{COMMUNES['region_93']};1\n".encode(),
+                           "text/csv")}})
+
+
 # Who reads a CPTS (404 hides what one may not see): drafts are their carriers' until submitted;
 # the agency and task force read their region past the draft; carriers read others from the
 # letter of intent on.
@@ -355,6 +366,13 @@ CASES: dict[tuple[str, str], Case] = {
     # bulk import (a dry run writes nothing)
     ("POST", "/api/imports/cpts"): Case(
         _import, plain(row(401, ALLOWED, ALLOWED, ALLOWED, 403)), writes_nothing=True),
+    # indicator tables (a dry run writes nothing; which tables: app.domain.indicator_access)
+    ("POST", "/api/indicators/tables"): Case(
+        _indicator_table, plain(row(401, 200, 200, 403, 403)), writes_nothing=True),
+    ("GET", "/api/indicators/tables"): Case(get("/api/indicators/tables"), plain(signed_in(200))),
+    ("GET", "/api/indicators"): Case(get("/api/indicators?units=06083"), plain(signed_in(200))),
+    ("GET", "/api/indicators/map"): Case(get("/api/indicators/map?indicator=absente.x"),
+                                         plain(signed_in(404))),
     # the map page, its static files and what it reads (the selection and units write nothing)
     ("GET", "/"): Case(get("/"), plain(signed_in(200))),
     ("GET", FRONTEND): Case(get("/static/js/main.js"), plain(signed_in(200))),
@@ -377,6 +395,19 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/map/place"): Case(get("/api/map/place?lat=43.7764&lon=7.5048"),
                                     plain(signed_in(200))),
     ("GET", "/api/territories"): Case(get("/api/territories?q=06"), plain(signed_in(200))),
+    # OGC API – Features: same rules as the API; a CPTS feature as its detail read
+    ("GET", "/ogc"): Case(get("/ogc"), plain(signed_in(200))),
+    ("GET", "/ogc/"): Case(get("/ogc/"), plain(signed_in(200))),
+    ("GET", "/ogc/api"): Case(get("/ogc/api"), plain(signed_in(200))),
+    ("GET", "/ogc/conformance"): Case(get("/ogc/conformance"), plain(signed_in(200))),
+    ("GET", "/ogc/collections"): Case(get("/ogc/collections"), plain(signed_in(200))),
+    ("GET", "/ogc/collections/{collection_id}"): Case(get("/ogc/collections/cpts"),
+                                                      plain(signed_in(200))),
+    ("GET", "/ogc/collections/{collection_id}/items"): Case(
+        get("/ogc/collections/communes/items?departement=06&limit=5"), plain(signed_in(200))),
+    ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): Case(
+        lambda world, actor, resource: Call(
+            "GET", f"/ogc/collections/cpts/items/{world.cpts(resource)[0]}"), READ_CPTS),
 }
 
 

@@ -228,6 +228,29 @@ def _writes(client: TestClient, s: Secrets, who: Who) -> Iterator[httpx.Response
                       json={"comment": "À revoir"})
 
 
+def _indicators(client: TestClient, s: Secrets, who: Who) -> Iterator[httpx.Response]:
+    for cpts_id in (s.draft_id, s.scenario_id, s.public_id, *who.own):
+        yield client.get("/api/indicators", params={"scope": f"cpts:{cpts_id}"})
+    yield client.get("/api/indicators", params={"units": ",".join(DRAFT_UNITS)})
+    yield client.get("/api/indicators", params={"scope": "departement:06"})
+    tables = client.get("/api/indicators/tables")
+    yield tables
+    for table in tables.json()[:3] if tables.status_code == 200 else ():
+        key = table["versions"][0]["columns"][0]["key"]
+        for level in ("commune", "cpts"):
+            yield client.get("/api/indicators/map", params={
+                "indicator": f"{table['table']}.{key}", "level": level})
+
+
+def _indicator_upload(client: TestClient, s: Secrets, who: Who) -> Iterator[httpx.Response]:
+    definition = {"table": f"walk_{SECRET}", "title": "Marche", "vintage": "1", "source": "t",
+                  "match": {"code": "codgeo"},
+                  "columns": [{"header": "n", "label": "N", "aggregation": "sum"}]}
+    yield client.post("/api/indicators/tables", params={"dry_run": "true"},
+                      data={"definition": json.dumps(definition)},
+                      files={"file": ("t.csv", b"codgeo;n\n06083;1\n", "text/csv")})
+
+
 WALK: dict[tuple[str, str], Call] = {
     ("GET", "/"): _get("/"),
     ("GET", "/openapi.json"): _get("/openapi.json"),
@@ -265,8 +288,29 @@ WALK: dict[tuple[str, str], Call] = {
     ("GET", "/api/map/labels"): _get("/api/map/labels", bbox="7.3,43.6,7.6,43.9"),
     ("GET", "/api/map/place"): _get("/api/map/place", lat=43.78, lon=7.5),
     ("GET", "/api/territories"): _get("/api/territories", q="menton"),
+    ("GET", "/ogc"): _get("/ogc"),
+    ("GET", "/ogc/"): _get("/ogc/"),
+    ("GET", "/ogc/api"): _get("/ogc/api"),
+    ("GET", "/ogc/conformance"): _get("/ogc/conformance"),
+    ("GET", "/ogc/collections"): _get("/ogc/collections"),
+    ("GET", "/ogc/collections/{collection_id}"): lambda c, s, w: (
+        c.get(f"/ogc/collections/{name}") for name in ("cpts", "zones_blanches")),
+    ("GET", "/ogc/collections/{collection_id}/items"): lambda c, s, w: (
+        c.get(f"/ogc/collections/{name}/items", params=params)
+        for name in ("cpts", "cpts_communes", "communes", "zones_blanches", "chevauchements")
+        for params in ({"bbox": "7.4,43.7,7.6,43.85", "limit": 10000},
+                       {"limit": 10000, "zoom": 6})),
+    ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): lambda c, s, w: (
+        c.get(f"/ogc/collections/{name}/items/{feature}") for name, feature in (
+            *(("cpts", i) for i in (s.draft_id, s.scenario_id, s.public_id, *w.own)),
+            *(("cpts_communes", f"{i}-06083") for i in (s.draft_id, s.scenario_id)),
+            ("communes", "06083"), ("chevauchements", "06083"))),
     ("POST", "/api/map/selection"): _selection,
     ("POST", "/api/map/units"): _units,
+    ("GET", "/api/indicators"): _indicators,
+    ("GET", "/api/indicators/tables"): _indicators,
+    ("GET", "/api/indicators/map"): _indicators,
+    ("POST", "/api/indicators/tables"): _indicator_upload,
 }
 
 

@@ -152,6 +152,11 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/cpts/{cpts_id}/export"): public_if("publish_signed_cpts"),
     ("POST", "/api/imports/cpts"): only(Role.ADMIN, Role.ARS, Role.CARRIER,
                                         note="qui peut créer ou modifier des CPTS"),
+    # indicator tables (which tables: app.domain.indicator_access)
+    ("POST", "/api/indicators/tables"): only(Role.ADMIN, Role.ARS),
+    ("GET", "/api/indicators/tables"): SIGNED_IN,
+    ("GET", "/api/indicators"): SIGNED_IN,
+    ("GET", "/api/indicators/map"): SIGNED_IN,
     # the map page, its static files and what it reads (which CPTS: cpts_read_scope and the
     # CPTS rules above; the selection and unit routes write nothing)
     ("GET", "/"): SIGNED_IN,

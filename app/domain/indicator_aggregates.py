@@ -184,15 +184,14 @@ def class_bounds(values: Sequence[float], scheme: Scheme, k: int) -> list[float]
         return [float(data[-1])]
     import mapclassify  # type: ignore[import-untyped]  # first use only: loads scikit-learn
 
-    if scheme == "quantiles":
-        bins = mapclassify.Quantiles(data, k=k).bins
-    else:
-        if len(data) > JENKS_SAMPLE:
-            ranks = np.linspace(0, len(data) - 1, JENKS_SAMPLE).round().astype(int)
-            data = data[ranks]
-        with warnings.catch_warnings():  # without numba: the pure Python version, said once
-            warnings.simplefilter("ignore", UserWarning)
-            bins = mapclassify.FisherJenks(data, k=k).bins
+    if scheme == "jenks" and len(data) > JENKS_SAMPLE:
+        data = data[np.linspace(0, len(data) - 1, JENKS_SAMPLE).round().astype(int)]
+    # Warnings silenced: « numba not installed » (the pure Python version is used), « not
+    # enough unique values » (fewer classes are made, which the legend shows).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        classifier = mapclassify.Quantiles if scheme == "quantiles" else mapclassify.FisherJenks
+        bins = classifier(data, k=k).bins
     bounds = sorted({float(b) for b in bins})
     bounds[-1] = float(distinct[-1])
     return bounds
