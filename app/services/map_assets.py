@@ -57,6 +57,12 @@ PACKAGES: tuple[VendorPackage, ...] = (
     )),
 )
 
+# Packages the page's own modules use (not folium's): their version is the npm lock's.
+PAGE_PACKAGES: tuple[VendorPackage, ...] = (
+    # the coverage charts (by stage, by département) of the zones blanches view
+    VendorPackage("chart.js", (), (("dist/chart.umd.min.js", "chartjs/chart.umd.min.js"),)),
+)
+
 # folium asset name -> file under vendor/ (the first file of each kind in PACKAGES)
 ASSET_FILES: dict[str, str] = {
     "leaflet": "leaflet/leaflet.js",
@@ -64,6 +70,7 @@ ASSET_FILES: dict[str, str] = {
     "leaflet_draw_js": "leaflet-draw/leaflet.draw.js",
     "leaflet_draw_css": "leaflet-draw/leaflet.draw.css",
     "vectorGrid": "leaflet.vectorgrid/Leaflet.VectorGrid.bundled.js",
+    "chartjs": "chartjs/chart.umd.min.js",
 }
 
 # Small classic scripts of the app that must run between the vendor scripts and the map's
@@ -84,7 +91,7 @@ def shim_url(name: str) -> str:
 
 def missing_files(vendor_dir: Path = VENDOR_DIR) -> list[str]:
     """Vendor files the page needs that are not installed (empty when all are there)."""
-    return [dest for package in PACKAGES for _, dest in package.files
+    return [dest for package in (*PACKAGES, *PAGE_PACKAGES) for _, dest in package.files
             if not (vendor_dir / dest).is_file()]
 
 
@@ -137,7 +144,7 @@ def version_problems(pins: dict[str, str], locked: dict[str, str]) -> list[str]:
 def install(node_modules: Path = NODE_MODULES, vendor_dir: Path = VENDOR_DIR) -> list[Path]:
     """Copy the vendor files from `node_modules` (after `npm ci`) into `vendor_dir`."""
     written: list[Path] = []
-    for package in PACKAGES:
+    for package in (*PACKAGES, *PAGE_PACKAGES):
         for source, dest in package.files:
             origin = node_modules / package.npm / source
             if not origin.is_file():

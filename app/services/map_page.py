@@ -172,6 +172,7 @@ def page_config(parts: MapParts, user: User, *, can_create: bool) -> dict[str, A
         "overview_max_zoom": OVERVIEW_MAX_ZOOM,
         "france_bounds": FRANCE_BOUNDS,
         "statuses": stage_list(),
+        "vendor": {"chartjs": vendor_url("chartjs")},
         "user": {"email": user.email, "role": user.role.value,
                  "role_label": ROLE_LABELS[user.role], "cpts": sorted(user.cpts_ids),
                  "regions": sorted(user.regions)},

@@ -11,7 +11,7 @@ UI, ReDoc) and the documentation pages' own start-up scripts (`docs/`).
 from functools import cache
 
 from app.services import docs_assets
-from app.services.map_assets import PACKAGES, SHIMS, STATIC_PREFIX, WEB_DIR
+from app.services.map_assets import PACKAGES, PAGE_PACKAGES, SHIMS, STATIC_PREFIX, WEB_DIR
 
 MAP_STYLE_SHEET = "css/map.css"
 DOCS_SCRIPTS = ("docs/swagger-init.js", "docs/redoc-init.js")
@@ -21,7 +21,8 @@ DOCS_SCRIPTS = ("docs/swagger-init.js", "docs/redoc-init.js")
 def served_files() -> frozenset[str]:
     """Paths under `app/web/` that `/static/` serves."""
     modules = {f"js/{path.name}" for path in (WEB_DIR / "js").glob("*.js")}
-    vendor = {f"vendor/{dest}" for package in PACKAGES for _, dest in package.files}
+    vendor = {f"vendor/{dest}" for package in (*PACKAGES, *PAGE_PACKAGES)
+              for _, dest in package.files}
     vendor |= {f"vendor/{dest}" for dest in docs_assets.vendor_files()}
     return frozenset(modules | set(SHIMS.values()) | vendor | {MAP_STYLE_SHEET, *DOCS_SCRIPTS})
 

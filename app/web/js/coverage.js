@@ -87,7 +87,7 @@ function makeCoverageStyle(ids) {
 }
 
 export class CoverageView {
-  constructor({ api, perimeters, communes, map, statuses, onOpenCpts }) {
+  constructor({ api, perimeters, communes, map, statuses, onOpenCpts, onShowOverlaps = () => {} }) {
     this.api = api;
     this.perimeters = perimeters;
     this.communes = communes;
@@ -95,6 +95,7 @@ export class CoverageView {
     this.statuses = statuses;
     this.shown = new Set(statuses.map((s) => s.id));
     this.onOpenCpts = onOpenCpts;
+    this.onShowOverlaps = onShowOverlaps;
     this.cardCode = null;
   }
 
@@ -131,7 +132,9 @@ export class CoverageView {
     const overlaps = this.perimeters.overlapGroups().filter((ids) =>
       ids.filter((id) => this.shown.has(this.perimeters.byId.get(id)?.status)).length > 1).length;
     clear($("#coverage-status"),
-      `${plural(visible.length, "CPTS affichée", "CPTS affichées")} · ${plural(overlaps, "commune")} en chevauchement`);
+      `${plural(visible.length, "CPTS affichée", "CPTS affichées")} · `,
+      overlaps ? h("button", { type: "button", class: "link", id: "coverage-overlaps", onclick: () => this.onShowOverlaps() },
+        `${plural(overlaps, "commune")} en chevauchement`) : `${plural(overlaps, "commune")} en chevauchement`);
     const items = visible.sort((a, b) => a.name.localeCompare(b.name, "fr")).map((cpts) =>
       h("li", {},
         h("span", { class: "swatch", "data-color": cptsColor(cpts.id) }),

@@ -9,6 +9,7 @@ import { Api } from "./api.js";
 import { CommunesLayer } from "./communes-layer.js";
 import { CoverageView, Perimeters } from "./coverage.js";
 import { $, $$, h, toast } from "./dom.js";
+import { CoverageCharts } from "./charts.js";
 import { EditMode } from "./edit.js";
 import { setStatusLabels } from "./format.js";
 import { LabelsLayer } from "./labels.js";
@@ -43,7 +44,15 @@ let mode = "coverage";
 const coverage = new CoverageView({
   api, perimeters, communes, map, statuses: config.statuses,
   onOpenCpts: (id) => { switchMode("edit"); edit.open(id); },
+  onShowOverlaps: async () => {  // the list of the overlapping communes of my territory
+    switchMode("white");
+    const regions = territory?.regions;
+    await white.loadScope(regions?.length === 1 ? `region:${regions[0]}` : "national");
+    const list = $("#overlap-communes");
+    if (list) { list.open = true; list.querySelector("summary").focus(); }
+  },
 });
+let territory = null;
 const edit = new EditMode({
   api, map, communes, perimeters, draw, metrics,
   onSaved: () => Promise.all([loadOverview(), loadPerimeters()]),
@@ -53,6 +62,7 @@ const white = new WhiteZonesView({
   api, map, communes, statuses: config.statuses,
   onAttach: (id, codes) => { switchMode("edit"); edit.open(id, { add: codes }); },
   onLoaded: () => saveUrl(),
+  charts: new CoverageCharts({ api, map, communes, chartUrl: config.vendor.chartjs }),
 });
 
 // One style function for the communes' tiles, deciding at each draw from the current view:
@@ -252,6 +262,7 @@ function bindMap() {
 /** Names on the map, the user's own territory (where the map opens), muted regions. */
 function applyOrientation(data) {
   labels.load(data);
+  territory = data.territory;
   overview.setMuted(data.muted_land);
   coverage.setScope(data.territory.departements);
   const bounds = data.territory.bounds;

@@ -20,13 +20,14 @@ export function zoneRows(zones, names = {}) {
 }
 
 export class WhiteZonesView {
-  constructor({ api, map, communes, statuses, onAttach, onLoaded = () => {} }) {
+  constructor({ api, map, communes, statuses, onAttach, onLoaded = () => {}, charts = null }) {
     this.api = api;
     this.map = map;
     this.communes = communes;
     this.statuses = statuses;
     this.onAttach = onAttach;
     this.onLoaded = onLoaded;
+    this.charts = charts;
     this.counted = new Set(statuses.map((s) => s.id));
     this.rows = [];
     this.sortKey = "population";
@@ -82,8 +83,9 @@ export class WhiteZonesView {
     }
     clear(summary, h("p", { class: "muted" }, "Calcul de la couverture…"));
     let report;
+    const params = { scope: this.scope(), statuses: [...this.counted].join(",") };
     try {
-      report = await this.api.coverage({ scope: this.scope(), statuses: [...this.counted].join(",") });
+      report = await this.api.coverage(params);
     } catch (error) {
       clear(summary, h("p", { class: "notice error" }, error.message));
       return;
@@ -104,6 +106,7 @@ export class WhiteZonesView {
       h("p", {}, `${plural(report.communes_uncovered, "commune non couverte", "communes non couvertes")} sur ${formatInteger(report.communes_total)} · ${plural(report.white_zones.length, "zone blanche", "zones blanches")}`),
       h("p", { class: "muted small" }, `${report.scope_name ?? "France entière"} — ${report.covered_means ?? ""}`));
     this.renderTable();
+    if (this.charts) await this.charts.render(report, params);
     this.onLoaded();
   }
 
