@@ -5,6 +5,7 @@ import pytest
 
 from app.domain.import_matching import FormerCode
 from app.domain.indicator_aggregates import (
+    Compiled,
     Geography,
     Row,
     aggregate,
@@ -195,3 +196,15 @@ def test_rows_that_disagree_on_one_commune_leave_it_without_value() -> None:
     merged = merge_matches(match_rows(rows, parsed, reference).matches, parsed, reference)
     assert [(c.line, c.code) for c in merged.conflicts] == [(2, "conflicting_values")]
     assert merged.values[0].numbers == (None,)
+
+
+@pytest.mark.parametrize("units", [["A", "B", "C"], ["A", "P1"], ["A", "P1", "P2"], ["B"],
+                                   ["C", "P2"], ["P1", "P2"]])
+def test_arrays_give_exactly_the_rules_results(units: list[str]) -> None:
+    compiled = Compiled(VALUES, COLUMNS, GEO, ["A", "B", "C", "P1", "P2"])
+    fast = compiled.aggregate(compiled.indices(units))
+    for expected, found in zip(aggregate(VALUES, COLUMNS, units, GEO), fast, strict=True):
+        assert set(found) == set(expected)
+        for key, value in expected.items():
+            assert found[key] == (pytest.approx(value) if isinstance(value, float) else value)
+    assert compiled.aggregate(compiled.indices(units), only=1) == [fast[1]]

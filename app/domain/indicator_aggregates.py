@@ -116,7 +116,8 @@ def aggregate_column(values: Mapping[str, Row], columns: Sequence[Column], posit
             continue
         weight: float | None = float(geo.population.get(code, 0))
         if weight_position is not None:
-            weight_row = _resolve(values, code, weight_position, geo, inherit)
+            weight_row = _resolve(values, code, weight_position, geo,
+                                  columns[weight_position].aggregation != "sum")
             weight = weight_row.numbers[weight_position] if weight_row is not None else None
         if column.aggregation == "mean" and weight is None:
             continue
@@ -220,3 +221,126 @@ def class_of(bounds: Sequence[float], value: float) -> int:
         if value <= upper:
             return index
     return len(bounds) - 1
+
+
+# --- The same rules on arrays, for every click and every territory ---------------------------
+
+class Compiled:
+    """The values of one table resolved for every unit (arrondissements inheriting their city's
+    value except for sums), as arrays: `aggregate` then gives, for any set of units, exactly
+    what `aggregate_column` gives, in well under a millisecond per column."""
+
+    def __init__(self, values: Mapping[str, Row], columns: Sequence[Column],
+                 geo: Geography, units: Sequence[str]) -> None:
+        import numpy as np
+
+        self.columns = tuple(columns)
+        self.codes = list(units)
+        self.index = {code: i for i, code in enumerate(self.codes)}
+        size, width = len(self.codes), len(columns)
+        self.population = np.array([geo.population.get(c, 0) for c in self.codes], dtype=float)
+        self.numbers = np.full((width, size), np.nan)
+        self.categories = np.full((width, size), -1, dtype=np.int64)
+        category_index = [{c.value: k for k, c in enumerate(col.categories)} for col in columns]
+        for code, row in values.items():
+            i = self.index.get(code)
+            if i is not None:
+                self._fill(i, row, range(width), category_index)
+        for i, code in enumerate(self.codes):  # arrondissements: the city's value
+            parent = geo.parents.get(code)
+            inherited = values.get(parent) if parent else None
+            if inherited is None:
+                continue
+            missing = [j for j in range(width) if columns[j].aggregation != "sum"
+                       and np.isnan(self.numbers[j, i]) and self.categories[j, i] < 0]
+            self._fill(i, inherited, missing, category_index)
+        self.weights = np.empty((width, size))
+        for j, column in enumerate(columns):
+            other = next((k for k, c in enumerate(columns) if c.key == column.weight), None)
+            self.weights[j] = self.population if other is None else self.numbers[other]
+        # Sums given for a whole city: (column, value, indices of its arrondissements).
+        self.city_sums: list[tuple[int, float, Any]] = []
+        for parent, own in geo.arrondissements.items():
+            city = values.get(parent)
+            indices = [self.index[c] for c in own if c in self.index]
+            if city is None or len(indices) != len(own):
+                continue
+            for j, column in enumerate(columns):
+                value = city.numbers[j]
+                if column.aggregation == "sum" and value is not None and bool(
+                        np.isnan(self.numbers[j, indices]).all()):
+                    self.city_sums.append((j, float(value), np.array(indices)))
+
+    def _fill(self, i: int, row: Row, positions: Sequence[int] | range,
+              category_index: list[dict[str, int]]) -> None:
+        for j in positions:
+            number, category = row.numbers[j], row.categories[j]
+            if number is not None:
+                self.numbers[j, i] = number
+            elif category is not None:
+                self.categories[j, i] = category_index[j].get(category, -1)
+
+    def indices(self, units: Sequence[str]) -> Any:
+        import numpy as np
+
+        return np.array(sorted({self.index[c] for c in units if c in self.index}),
+                        dtype=np.int64)
+
+    def aggregate(self, idx: Any, only: int | None = None) -> list[dict[str, Any]]:
+        """The results of every column (or of column `only`) over the units at `idx`."""
+        import numpy as np
+
+        population = self.population[idx]
+        total = float(population.sum())
+        results: list[dict[str, Any]] = []
+        for j, column in enumerate(self.columns):
+            if only is not None and j != only:
+                continue
+            out: dict[str, Any] = {"population": int(total)}
+            if column.aggregation == "share":
+                categories = self.categories[j, idx]
+                known = categories >= 0
+                counts = np.bincount(categories[known], weights=population[known],
+                                     minlength=len(column.categories))
+                out["categories"] = [
+                    {"value": c.value, "label": c.label, "population": int(counts[k]),
+                     "share": float(counts[k]) / total if total else None}
+                    for k, c in enumerate(column.categories)]
+                without = total - float(counts.sum())
+                out["population_without_value"] = int(without)
+                out["coverage"] = (total - without) / total if total else None
+                results.append(out)
+                continue
+            values = self.numbers[j, idx]
+            weights = self.weights[j, idx]
+            has = ~np.isnan(values)
+            if column.aggregation == "mean":
+                has &= ~np.isnan(weights)
+            covered = float(population[has].sum())
+            count = int(has.sum())
+            extra = 0.0
+            if column.aggregation == "sum":
+                members = set(idx.tolist()) if self.city_sums else set()
+                for position, value, city in self.city_sums:
+                    if position == j and set(city.tolist()) <= members:
+                        extra += value
+                        count += 1
+                        covered += float(self.population[city].sum())
+            out["coverage"] = covered / total if total else None
+            out["units_with_value"] = count
+            if not count:
+                out["value"] = None
+            elif column.aggregation == "sum":
+                out["value"] = float(values[has].sum()) + extra
+            elif column.aggregation == "mean":
+                weight = float(weights[has].sum())
+                out["value"] = float((values[has] * weights[has]).sum()) / weight if weight \
+                    else None
+            else:
+                chosen = values[has]
+                extreme = float(chosen.min() if column.aggregation == "min" else chosen.max())
+                out["value"] = extreme
+                at = idx[has][chosen == extreme]
+                out["communes"] = sorted(self.codes[i] for i in at)[:MAX_EXTREME_UNITS]
+            results.append(out)
+        return results

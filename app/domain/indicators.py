@@ -54,6 +54,7 @@ MAX_DECLARED_COLUMNS = 60
 MAX_CATEGORIES = 50
 MAX_TEXT = 300
 MAX_ISSUES = 2_000  # issues listed in a report (the counts are always complete)
+SIMPLE_NUMBER = re.compile(r"-?\d{1,15}(?:[.,]\d{1,15})?\Z")
 NUMBER = re.compile(r"^[+-]?(?:\d+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+)(?:[.,]\d+)?(?:[eE][+-]?\d+)?$")
 
 
@@ -357,6 +358,8 @@ class TableRow:
 
 def parse_number(text: str) -> float | None:
     """`12`, `12,5`, `1 234,5`, `-3.2e2`: a finite number, or None when it is not one."""
+    if text and SIMPLE_NUMBER.match(text):  # the common case, without the general pattern
+        return float(text.replace(",", "."))
     cleaned = text.strip().removesuffix("%").strip()
     if not NUMBER.match(cleaned):
         return None
@@ -609,6 +612,10 @@ def merge_matches(matches: Sequence[Match], definition: Definition,
     for match in matches:
         grouped.setdefault(match.code, []).append(match)
     for code, group in grouped.items():
+        if len(group) == 1:  # the common case: one row for the unit
+            row = group[0].row
+            merged.values.append(UnitValues(code, row.numbers, row.categories, (row.line,)))
+            continue
         if definition.match_by == "code":
             current = [m for m in group if m.how == "code"]
             if len(current) > 1:

@@ -72,13 +72,31 @@ def insert_version(conn: Conn, table_id: int, definition: Definition, *, filenam
     return version_id
 
 
+def _copy_text(text: str) -> str:
+    """A value in COPY's text format."""
+    return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r"))
+
+
+def _array_item(text: str) -> str:
+    """A text element of an array literal, quoted."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def copy_values(conn: Conn, version_id: int, values: Sequence[UnitValues]) -> None:
+    """The values in COPY's text format, written by hand: psycopg's per-row array adaptation
+    costs ten times more for 35,000 rows."""
+    lines: list[str] = []
+    for unit in values:
+        numbers = ",".join("NULL" if n is None else repr(float(n)) for n in unit.numbers)
+        categories = ",".join("NULL" if c is None else _array_item(c) for c in unit.categories)
+        lines.append(f"{version_id}\t{_copy_text(unit.code)}\t{{{numbers}}}\t"
+                     f"{_copy_text('{' + categories + '}')}\t"
+                     f"{{{','.join(str(n) for n in unit.lines)}}}\n")
     with conn.cursor().copy(
             "COPY indicator_value (version_id, commune, numbers, categories, lines) "
             "FROM STDIN") as copy:
-        for unit in values:
-            copy.write_row((version_id, unit.code, list(unit.numbers), list(unit.categories),
-                            list(unit.lines)))
+        copy.write("".join(lines).encode("utf-8"))
 
 
 def versions(conn: Conn) -> list[dict[str, Any]]:

@@ -22,11 +22,9 @@ from app.domain.indicator_access import (
 )
 from app.domain.indicator_aggregates import (
     CATEGORY_PALETTE,
+    Compiled,
     Geography,
-    Row,
     Scheme,
-    aggregate,
-    aggregate_column,
     class_bounds,
     class_of,
     headline,
@@ -158,7 +156,7 @@ class Dataset:
     source: str
     created_at: str
     columns: tuple[Column, ...]
-    values: dict[str, Row]
+    compiled: Compiled
     territories: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
 
     def meta(self) -> dict[str, Any]:
@@ -204,7 +202,9 @@ class _Memory:
         columns = repo.columns_of(ctx.conn, [version_id]).get(version_id, ())
         dataset = Dataset(version_id, version["slug"], version["title"], version["visibility"],
                           version["vintage"], version["source"], version["created_at"].isoformat(),
-                          columns, repo.values_of(ctx.conn, version_id))
+                          columns, Compiled(repo.values_of(ctx.conn, version_id), columns,
+                                            state.geography,
+                                            state.groups.get(("france", ""), ())))
         with self._lock:
             return state.datasets.setdefault(version_id, dataset)
 
@@ -361,7 +361,7 @@ def _territory(state: _State, dataset: Dataset, level: Level, code: str
     found = dataset.territories.get(key)
     if found is None:
         units = state.groups.get(("france", "") if level == "france" else key, ())
-        found = aggregate(dataset.values, dataset.columns, units, state.geography)
+        found = dataset.compiled.aggregate(dataset.compiled.indices(units))
         dataset.territories[key] = found
     return found
 
@@ -381,7 +381,7 @@ def indicators(ctx: Context, *, scope: str | None, units: Sequence[str] | None,
     tables = []
     for version in _readable_versions(ctx, state, table, vintage):
         dataset = _memory.dataset(ctx, state, version)
-        own = aggregate(dataset.values, dataset.columns, target.units, state.geography)
+        own = dataset.compiled.aggregate(dataset.compiled.indices(target.units))
         others = [(level, _territory(state, dataset, level, code))
                   for level, code in target.comparisons]
         tables.append(dataset.meta() | {"indicators": [
@@ -441,14 +441,12 @@ def choropleth(ctx: Context, *, indicator: str, level: Literal["commune", "cpts"
                                                     f"catégorie de « {column.label} ».")
     out: dict[str, Any] = dataset.meta() | {"indicator": column.as_dict(), "level": level,
                                              "scheme": scheme}
+    compiled = dataset.compiled
     if level == "commune" and column.aggregation == "share":
-        values: dict[str, Any] = {}
-        for code in state.groups.get(("france", ""), ()):
-            result = aggregate_column(dataset.values, dataset.columns, position, [code],
-                                      state.geography)
-            chosen = next((e["value"] for e in result["categories"] if e["population"]), None)
-            if chosen is not None:
-                values[code] = chosen
+        indices = compiled.categories[position]
+        values: dict[str, Any] = {code: column.categories[int(k)].value
+                                  for code, k in zip(compiled.codes, indices, strict=True)
+                                  if k >= 0}
         colours = {c.value: CATEGORY_PALETTE[i % len(CATEGORY_PALETTE)]
                    for i, c in enumerate(column.categories)}
         out["legend"] = [{"value": c.value, "label": c.label, "colour": colours[c.value],
@@ -459,16 +457,12 @@ def choropleth(ctx: Context, *, indicator: str, level: Literal["commune", "cpts"
         return out
     numbers: dict[str, float] = {}
     if level == "commune":
-        for code in state.groups.get(("france", ""), ()):
-            result = aggregate_column(dataset.values, dataset.columns, position, [code],
-                                      state.geography)
-            value = headline(column, result, category)
-            if value is not None:
-                numbers[code] = value
+        for code, number in zip(compiled.codes, compiled.numbers[position], strict=True):
+            if number == number:  # not NaN
+                numbers[code] = float(number)
     else:
         for cpts_id, members in _visible_perimeters(ctx).items():
-            result = aggregate_column(dataset.values, dataset.columns, position, members,
-                                      state.geography)
+            result = compiled.aggregate(compiled.indices(members), only=position)[0]
             value = headline(column, result, category)
             if value is not None:
                 numbers[str(cpts_id)] = value
