@@ -1,5 +1,6 @@
 """The map page in headless Chromium on the generated national scenario: first render of the
-national coverage view, and the time from a click on a commune to the updated edit panel.
+national coverage view, sign-in to painted map, the time from a click on a commune to the map
+and the edit panel both updated, and a change of territory in the zones blanches view.
 
 The database is the scratch `cpts_bench_coverage` of `benchmarks.coverage` (the whole of France
 and the ~800 CPTS of `benchmarks.scenario`, loaded on first use). `cpts serve` is started on a
@@ -13,7 +14,13 @@ login form once, then:
 - click to panel: in the edit mode of one scenario CPTS, 20 communes around it are clicked one by
   one; each is timed from the click handler to the panel redrawn with the server's figures
   (population, class, headroom, warnings: `POST /api/simulations/perimeter`), as measured in
-  the page (`metrics.clicks`), and from Playwright's click to the panel seen changed.
+  the page (`metrics.clicks`), and from Playwright's click to the panel seen changed; the map's
+  side is the frame in which the tile canvases repainted the commune (`metrics.clickPaints`),
+  and « both » the later of the two for each click;
+- sign-in to painted map: the login form submitted (Playwright's click) until the first render
+  of the map page it leads to, as an administrator (France) and as an ARS agent (their region);
+- territory change: in the zones blanches view, a département picked in the type-ahead until the
+  map is zoomed to it and its figures, table and charts are drawn (`metrics.territories`).
 """
 
 import statistics
@@ -31,21 +38,58 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-VIEWPORT = {"width": 1366, "height": 768}
+VIEWPORT: Any = {"width": 1366, "height": 768}  # playwright ViewportSize
 FIRST_RENDER_MS = 2000.0
-CLICK_TO_PANEL_MS = 150.0
+LOGIN_TO_MAP_MS = 1500.0
+CLICK_TO_PANEL_MS = 100.0
+TERRITORY_CHANGE_MS = 500.0
+LOGINS = 3
+TERRITORIES = ("13", "69", "33", "59", "35", "67")
 WARM_VISITS = 5
 CLICKS = 20
 READY = "document.body && document.body.dataset.ready === 'true'"
 
 
-def _account(url: str) -> tuple[str, str]:
+def _account(url: str, role: Role = Role.ADMIN, regions: tuple[str, ...] = ()
+             ) -> tuple[str, str]:
     email = f"bench-carte-{uuid.uuid4().hex[:8]}@cpts.invalid"
     password = uuid.uuid4().hex
     with connect(url) as conn, conn.transaction():
-        create_user(conn, email=email, role=Role.ADMIN, regions=(), cpts_ids=(),
+        create_user(conn, email=email, role=role, regions=regions, cpts_ids=(),
                     password=password, actor=Actor.command_line())
     return email, password
+
+
+def _login_to_map(browser: Any, base: str, email: str, password: str) -> float:
+    """From the login form submitted to the map painted (fresh browser, ms)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(base + "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    started = time.perf_counter()
+    page.click("button[type=submit]")
+    _wait(page, "window.cptsMap && window.cptsMap.metrics.firstRender !== null")
+    elapsed = (time.perf_counter() - started) * 1000
+    context.close()
+    return elapsed
+
+
+def _territory_changes(browser: Any, base: str, state: Any) -> list[float]:
+    context = browser.new_context(viewport=VIEWPORT, storage_state=state)
+    page = context.new_page()
+    page.goto(base + "/")
+    _wait(page, READY)
+    page.click("#tab-white")
+    for code in TERRITORIES:
+        before = page.evaluate("() => window.cptsMap.metrics.territories.length")
+        page.fill("#white-territory", code)
+        page.wait_for_selector(f"#white-territory-results li[data-scope='departement:{code}']")
+        page.keyboard.press("Enter")
+        _wait(page, f"window.cptsMap.metrics.territories.length > {before}", timeout_s=30)
+    changes = [float(v) for v in page.evaluate("() => window.cptsMap.metrics.territories")]
+    context.close()
+    return changes
 
 
 def _click_targets(url: str) -> tuple[int, list[tuple[str, float, float]], tuple[float, float]]:
@@ -104,6 +148,7 @@ def run() -> list[Figure]:
 
     url = prepare()
     email, password = _account(url)
+    agent_email, agent_password = _account(url, Role.ARS, ("93",))
     cpts_id, targets, centre = _click_targets(url)
     with running_server(url) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -119,7 +164,11 @@ def run() -> list[Figure]:
             login.close()
             cold = _first_render(browser, base, state)
             warm = [_first_render(browser, base, state) for _ in range(WARM_VISITS)]
-            in_page, seen = _clicks(browser, base, state, cpts_id, targets, centre)
+            in_page, paints, seen = _clicks(browser, base, state, cpts_id, targets, centre)
+            logins = [_login_to_map(browser, base, email, password) for _ in range(LOGINS)]
+            agent_logins = [_login_to_map(browser, base, agent_email, agent_password)
+                            for _ in range(LOGINS)]
+            territories = _territory_changes(browser, base, state)
         finally:
             browser.close()
     return [
@@ -133,12 +182,24 @@ def run() -> list[Figure]:
         Figure("map.click_to_panel.p95", percentile(in_page, 0.95), "ms", CLICK_TO_PANEL_MS),
         Figure("map.click_to_panel.seen_p95", percentile(seen, 0.95), "ms",
                note="from Playwright's click to the panel seen changed (polling adds ~5 ms)"),
+        Figure("map.click_to_map.p95", percentile(paints, 0.95), "ms", CLICK_TO_PANEL_MS,
+               note="click handler to the frame that repainted the commune"),
+        Figure("map.click_to_map_and_panel.p95",
+               percentile([max(a, b) for a, b in zip(in_page, paints, strict=False)], 0.95),
+               "ms", CLICK_TO_PANEL_MS, note="the later of map and panel, per click"),
+        Figure("map.login_to_painted.admin.max", max(logins), "ms", LOGIN_TO_MAP_MS,
+               note=f"{LOGINS} sign-ins, form submitted to France painted, fresh browsers"),
+        Figure("map.login_to_painted.ars.max", max(agent_logins), "ms", LOGIN_TO_MAP_MS,
+               note=f"{LOGINS} sign-ins of an ARS agent, to their region painted"),
+        Figure("map.territory_change.p95", percentile(territories, 0.95), "ms",
+               TERRITORY_CHANGE_MS, note=f"{len(territories)} départements picked by code: "
+                                         "zoomed, figures, table and charts drawn"),
     ]
 
 
 def _clicks(browser: Any, base: str, state: Any, cpts_id: int,
             targets: list[tuple[str, float, float]], centre: tuple[float, float]
-            ) -> tuple[list[float], list[float]]:
+            ) -> tuple[list[float], list[float], list[float]]:
     context = browser.new_context(viewport=VIEWPORT, storage_state=state)
     page = context.new_page()
     page.goto(base + "/")
@@ -166,5 +227,6 @@ def _clicks(browser: Any, base: str, state: Any, cpts_id: int,
         _wait(page, f"window.cptsMap.metrics.clicks.length > {before}", timeout_s=20)
         seen.append((time.perf_counter() - started) * 1000)
     in_page = [float(v) for v in page.evaluate("() => window.cptsMap.metrics.clicks")]
+    paints = [float(v) for v in page.evaluate("() => window.cptsMap.metrics.clickPaints")]
     context.close()
-    return in_page, seen
+    return in_page, paints, seen

@@ -3,7 +3,7 @@
 
 import { coverageFill, cptsColor, hatchPattern, WHITE_ZONE } from "./colors.js";
 import { $, clear, h } from "./dom.js";
-import { departementOf, formatInteger, formatPopulation, plural, statusLabel } from "./format.js";
+import { coveringSummary, departementOf, formatInteger, formatPopulation, plural, statusLabel } from "./format.js";
 
 const MUTED_STYLE = { fill: true, fillColor: "#e3e3e3", fillOpacity: 0.9, weight: 0.4, color: "#9a9a9a", opacity: 0.5 };
 
@@ -160,6 +160,18 @@ export class CoverageView {
     clear($("#commune-card"), h("h3", {}, "À cet endroit"), h("p", { class: "notice info", "data-place": "true" }, message));
   }
 
+  /** The stage requests waiting (visible CPTS with a requested stage), each opened in a click. */
+  renderRequests() {
+    const waiting = this.perimeters.list.filter((c) => c.pending_status && !c.archived)
+      .sort((a, b) => a.name.localeCompare(b.name, "fr"));
+    const box = $("#requests");
+    box.hidden = waiting.length === 0;
+    clear(box, h("h3", {}, `Demandes à traiter (${waiting.length})`),
+      h("ul", { class: "overlap-list" }, waiting.map((c) => h("li", { "data-request": c.id },
+        h("button", { type: "button", class: "link", onclick: () => this.onOpenCpts(c.id) }, c.name),
+        ` — ${statusLabel(c.status)} → ${statusLabel(c.pending_status)}`))));
+  }
+
   async showCard(code) {
     this.cardCode = code;
     const box = $("#commune-card");
@@ -173,7 +185,10 @@ export class CoverageView {
     }
     await this.perimeters.whenComplete();
     if (this.cardCode !== code) return;
-    const covering = this.perimeters.covering(code, null).map((id) => this.perimeters.byId.get(id));
+    // the server's answer: the CPTS the user may see (for Paris, Lyon, Marseille: those of
+    // the arrondissements), figures from the loaded perimeters
+    const summary = coveringSummary(card);
+    const covering = summary.cpts.map((c) => ({ ...c, ...(this.perimeters.byId.get(c.id) || {}) }));
     clear(box,
       h("h3", {}, `${card.nom} (${card.code})`),
       h("dl", {},
@@ -185,11 +200,17 @@ export class CoverageView {
         h("dt", {}, "Superficie"), h("dd", {}, card.area_km2 ? `${String(card.area_km2.toFixed(1)).replace(".", ",")} km²` : "—"),
         h("dt", {}, "Codes postaux"), h("dd", {}, (card.codes_postaux || []).join(", ") || "—")),
       card.polygon_note ? h("p", { class: "notice info" }, card.polygon_note) : null,
-      h("h4", {}, covering.length > 1 ? "CPTS qui la couvrent (chevauchement)" : "CPTS qui la couvre"),
+      h("h4", {}, summary.heading),
       covering.length
-        ? h("ul", {}, covering.map((cpts) => h("li", {},
+        ? h("ul", { "data-covering": "true" }, covering.map((cpts) => h("li", {},
             h("button", { type: "button", class: "link", onclick: () => this.onOpenCpts(cpts.id) }, cpts.name),
-            ` — ${statusLabel(cpts.status)}, ${formatInteger(cpts.population)} hab., taille ${cpts.size_class}`)))
-        : h("p", { class: "notice error" }, "Aucune CPTS visible : zone blanche."));
+            ` — ${statusLabel(cpts.status)}`,
+            cpts.population !== undefined ? `, ${formatInteger(cpts.population)} hab., taille ${cpts.size_class}` : "",
+            summary.plm ? ` — ${plural(cpts.communes.length, "arrondissement")}` : "")))
+        : null,
+      card.hidden_cpts?.detail ? h("p", { class: "muted small" }, card.hidden_cpts.detail) : null,
+      summary.plm && summary.uncovered.length
+        ? h("p", { class: "notice warn" }, `Arrondissements sans CPTS : ${summary.uncovered.join(", ")}`) : null,
+      summary.white ? h("p", { class: "notice error" }, "Aucune CPTS visible : zone blanche.") : null);
   }
 }

@@ -172,7 +172,8 @@ export class EditMode {
     this.renderExports();
     renderStages($("#edit-stage"), {
       api: this.api, cpts: this.cpts, actions: this.actions || {}, names: this.names,
-      onDone: (message) => { this.message(message, "ok"); this.reload(); },
+      // the confirmation stays visible: written again once the CPTS is read anew
+      onDone: async (message) => { await this.reload(); this.message(message, "ok"); },
       onError: (error) => this.message(error.message, "error"),
     });
   }
@@ -211,6 +212,8 @@ export class EditMode {
     this.pendingClick = { started, seq: this.seq + 1 };
     const step = this.store.toggle(code);
     if (!step) return true;
+    // the commune is restyled now; the tile canvases repaint in the next frame, before this
+    requestAnimationFrame(() => this.metrics.clickPaints?.push(performance.now() - started));
     this.showLast(code, step.added.length > 0);
     return true;
   }

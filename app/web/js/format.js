@@ -37,6 +37,27 @@ export function codesIn(text) {
   return [...String(text).matchAll(/(?<![(\w])(\d[\dAB]\d{3})(?![)\w])/g)].map((match) => match[1]);
 }
 
+/**
+ * What covers a commune card (`GET /api/communes/{code}`): for Paris, Lyon and Marseille the
+ * CPTS of its arrondissements and those left uncovered; never « zone blanche » while some
+ * arrondissement is covered (or claimed by a CPTS the user may not see).
+ */
+export function coveringSummary(card) {
+  const cpts = card.cpts || [];
+  const arrondissements = card.arrondissements || [];
+  const covered = new Set(cpts.flatMap((c) => c.communes || []));
+  const hidden = card.hidden_cpts?.count ?? card.hidden_cpts?.cpts ?? 0;
+  if (arrondissements.length) {
+    const uncovered = arrondissements.filter((code) => !covered.has(code));
+    return {
+      plm: true, cpts, uncovered, white: cpts.length === 0 && !hidden,
+      heading: `CPTS qui couvrent ses arrondissements (${arrondissements.length - uncovered.length} sur ${arrondissements.length} couverts)`,
+    };
+  }
+  return { plm: false, cpts, uncovered: [], white: cpts.length === 0 && !hidden,
+           heading: cpts.length > 1 ? "CPTS qui la couvrent (chevauchement)" : "CPTS qui la couvre" };
+}
+
 /** "Digne-les-Bains (04070)" when the name is known, else the code alone. */
 export function communeLabel(code, names = {}) {
   return names[code] ? `${names[code]} (${code})` : code;

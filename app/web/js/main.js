@@ -22,7 +22,7 @@ import { WhiteZonesView } from "./whitezones.js";
 const config = JSON.parse(document.getElementById("cpts-map-config").textContent);
 setStatusLabels(config.statuses);  // the stages as the server defines them
 const map = window[config.names.map];
-const metrics = { started: performance.timeOrigin, firstRender: null, clicks: [], steps: {} };
+const metrics = { started: performance.timeOrigin, firstRender: null, clicks: [], clickPaints: [], territories: [], steps: {} };
 const mark = (step) => { metrics.steps[step] = Math.round(performance.now()); };
 mark("module");
 window.cptsMap = { metrics, config };
@@ -107,6 +107,7 @@ async function loadPerimeters() {
   const data = await api.perimeters([]);
   perimeters.load(data);
   coverage.renderLegend();
+  coverage.renderRequests();
   edit.fillChooser();
   communes.restyleAll();
 }
@@ -288,12 +289,15 @@ async function start() {
   labels.layer.addTo(map);
   new TerritoryBox({
     api, input: $("#white-territory"), list: $("#white-territory-results"),
-    onChoose: (territory) => {
+    onChoose: async (territory) => {
+      const started = performance.now();
       if (territory.bbox) {
         const [w, s, e, n] = territory.bbox;
         map.fitBounds([[s, w], [n, e]], { animate: false, padding: [20, 20] });
       }
-      if (territory.scope) white.loadScope(territory.scope, territory.label);
+      if (territory.scope) await white.loadScope(territory.scope, territory.label);
+      // zoomed, figures, table and charts drawn (Chart.js draws synchronously, no animation)
+      metrics.territories.push(performance.now() - started);
     },
   });
   new SearchBox({

@@ -22,6 +22,15 @@ export function renderStages(box, { api, cpts, actions, names, onDone, onError }
           `Passage au stade « ${statusLabel(nextStage(cpts.status))} » demandé.`) },
       `Demander la validation : ${statusLabel(nextStage(cpts.status))}`)));
   }
+  if (cpts.pending_status) {  // the carrier's message, next to « Valider »
+    const message = h("p", { class: "notice info", id: "stage-request-message" }, "Message du porteur : chargement…");
+    parts.push(message);
+    api.history(cpts.id).then((history) => {
+      const events = history.events || history;
+      const request = [...events].reverse().find((event) => event.kind === "stage_requested");
+      message.textContent = request?.comment ? `Message du porteur : « ${request.comment} »` : "Le porteur n'a pas laissé de message.";
+    }).catch(() => { message.textContent = "Message du porteur indisponible."; });
+  }
   if (actions.accept_stage) {
     parts.push(h("div", { class: "row" }, h("button", { type: "button", class: "primary", id: "stage-accept",
       onclick: () => run(() => api.acceptStage(cpts.id, cpts.version, null),

@@ -3,7 +3,7 @@ import { test } from "node:test";
 
 import {
   diffCounts, formatDateTime, formatInteger, formatPercent, formatPopulation, headroomText,
-  codesIn, communeLabel, departementOf, nameCodes, nextStage, overlapLines, plural, setStatusLabels, statusLabel,
+  codesIn, communeLabel, coveringSummary, departementOf, nameCodes, nextStage, overlapLines, plural, setStatusLabels, statusLabel,
   versionSummary,
 } from "../format.js";
 
@@ -67,6 +67,18 @@ test("communes are named with their code, départements read from the code", () 
   assert.equal(departementOf("04070"), "04");
   assert.equal(departementOf("2A004"), "2A");
   assert.equal(departementOf("97411"), "974");
+});
+
+test("the card of Marseille sums its arrondissements and is no zone blanche when one is covered", () => {
+  const card = { code: "13055", arrondissements: ["13201", "13202", "13203"],
+                 cpts: [{ id: 4, name: "CPTS Marseille 1-2", communes: ["13201", "13202"] }] };
+  const summary = coveringSummary(card);
+  assert.equal(summary.plm, true);
+  assert.equal(summary.white, false);
+  assert.deepEqual(summary.uncovered, ["13203"]);
+  assert.match(summary.heading, /2 sur 3 couverts/);
+  assert.equal(coveringSummary({ code: "06083", cpts: [] }).white, true);
+  assert.equal(coveringSummary({ code: "06083", cpts: [], hidden_cpts: { count: 1 } }).white, false);
 });
 
 test("alerts name the communes they cite", () => {
