@@ -540,3 +540,24 @@ def test_disabling_an_account_ends_its_sessions_and_tokens(
         conn.execute("UPDATE app_user SET disabled = true, disabled_at = now() WHERE id = %s",
                      (account.id,))
     assert again.get("/api/me").status_code == 401
+
+
+def test_reasons_of_a_creation_or_a_change_refuse_bidi_overrides(
+        auth_client: TestClient, conn: Conn) -> None:
+    marker = tag()
+    refused = auth_client.post("/api/cpts", json={
+        "name": f"CPTS Raison {marker}", "status": "lettre_intention", "communes": NICE_EST,
+        "siege_commune": "06088", "reason": "création\u202e"})
+    assert refused.status_code == 422
+    assert problem_of(refused)["code"] == "invalid_name_characters"
+    assert conn.execute("SELECT count(*) AS n FROM cpts WHERE name = %s",
+                        (f"CPTS Raison {marker}",)).fetchone() == {"n": 0}
+    created = auth_client.post("/api/cpts", json={
+        "name": f"CPTS Raison {marker}", "status": "lettre_intention", "communes": NICE_EST,
+        "siege_commune": "06088", "reason": "Création.\nSuite à la réunion."})
+    assert created.status_code == 201, created.text
+    changed = auth_client.patch(f"/api/cpts/{created.json()['id']}",
+                                json={"remove": ["06134"], "reason": "retrait\x1b[31m"},
+                                headers={"If-Match": created.headers["etag"]})
+    assert changed.status_code == 422
+    assert problem_of(changed)["code"] == "invalid_name_characters"

@@ -240,15 +240,18 @@ def can_comment_cpts(user: User | None, cpts: CptsRef) -> bool:
 
 def can_create_cpts(user: User | None, region: str, status: Status | None = None, *,
                     is_scenario: bool = False) -> bool:
-    """Carriers start projects anywhere; agencies record the CPTS of their regions from the
+    """Carriers start projects anywhere, as drafts (the agency validates the later stages);
+    agencies record the CPTS of their regions from the
     letter of intent on (a draft of their own would be imposing a map: they keep scenarios,
     for their regions only). `region` is the region of the siège."""
     if user is None:
         return False
     if is_scenario:
         return user.role is Role.ADMIN or (user.role is Role.ARS and region in user.regions)
-    if user.role in (Role.ADMIN, Role.CARRIER):
+    if user.role is Role.ADMIN:
         return True
+    if user.role is Role.CARRIER:
+        return status in (None, DRAFT)
     return user.role is Role.ARS and region in user.regions and status is not DRAFT
 
 

@@ -453,9 +453,6 @@ def check_creation(ctx: Context, *, name: str, status: str, communes: list[str],
                                                  "tiennent des scénarios.")
     elif not can_create_cpts(ctx.user, region, Status(status)):
         raise ProblemError(403, "forbidden", _creation_refusal(ctx.user, status))
-    if ctx.user is not None and ctx.user.role is Role.CARRIER and status != Status.PRE_PROJET:
-        raise ProblemError(403, "forbidden", "Un porteur crée son projet au stade pré-projet ; "
-                                             "l'ARS valide les stades suivants.")
     return NewCpts(name, status, region, siege_commune, is_scenario, members)
 
 
@@ -498,12 +495,16 @@ def create(ctx: Context, *, name: str, status: str, communes: list[str],
            siege_commune: str | None = None, is_scenario: bool = False,
            reason: str | None = None, effective_date: date | None = None) -> int:
     """A new CPTS with its first version; returns its id."""
+    _check_comments(reason)
     new = check_creation(ctx, name=name, status=status, communes=communes,
                          siege_commune=siege_commune, is_scenario=is_scenario)
     return create_many(ctx, [new], reason=reason, effective_date=effective_date)[0]
 
 
 def _creation_refusal(user: User | None, status: str) -> str:
+    if user is not None and user.role is Role.CARRIER:
+        return ("Un porteur crée son projet au stade pré-projet ; l'ARS valide les stades "
+                "suivants.")
     if user is not None and user.role is Role.ARS and status == Status.PRE_PROJET:
         return ("Une ARS n'ouvre pas de brouillon de CPTS : enregistrez la CPTS à partir de la "
                 "lettre d'intention, ou tenez un scénario privé (is_scenario).")
@@ -567,6 +568,7 @@ class CheckedChange:
 def check_change(ctx: Context, current: Current, change: Change) -> CheckedChange:
     """Everything that may refuse a change, before anything is written (`current` read with
     `for_update`)."""
+    _check_comments(change.reason)
     row, ref, previous = current.row, current.ref, current.members
     if int(row["version"]) != change.expected_version:
         raise _stale(row, change.expected_version)
