@@ -39,20 +39,23 @@ def _envelope(bbox: Bbox) -> tuple[sql.Composable, dict[str, Any]]:
 
 
 def extent(conn: Conn) -> list[float] | None:
-    """The box of the loaded geography in WGS84."""
+    """The box of the loaded geography in WGS84, read from the light zoom 0-6 band of the
+    regions (the full outlines weigh tens of megabytes) and widened by its 2 km tolerance."""
     row = conn.execute("SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, "
-                       "ST_YMax(e) AS n FROM (SELECT ST_Extent(geom) AS e FROM region) x"
-                       ).fetchone()
+                       "ST_YMax(e) AS n FROM (SELECT ST_Extent(ST_Transform(geom_g1, 4326)) "
+                       "AS e FROM region) x").fetchone()
     if row is None or row["w"] is None:
         return None
-    return [round(float(row[k]), 6) for k in ("w", "s", "e", "n")]
+    margin = 0.03  # degrees, more than the band's tolerance
+    return [round(float(row["w"]) - margin, 4), round(float(row["s"]) - margin, 4),
+            round(float(row["e"]) + margin, 4), round(float(row["n"]) + margin, 4)]
 
 
 def reference_page(conn: Conn, table: str, *, filters: Mapping[str, str | Sequence[str]],
-                   bbox: Bbox | None, column: str, limit: int, offset: int
+                   bbox: Bbox | None, limit: int, offset: int
                    ) -> tuple[int, list[dict[str, Any]]]:
-    """How many rows of `table` match, and the page in code order with its geometry as WKB
-    (`wkb`, NULL for a unit without a polygon). A filter's value may be a list (any of)."""
+    """How many rows of `table` match, and the page in code order (without geometry). A
+    filter's value may be a list (any of)."""
     columns = TABLE_COLUMNS[table]
     conditions: list[sql.Composable] = [sql.SQL("TRUE")]
     params: dict[str, Any] = {"limit": limit, "offset": offset}
@@ -75,12 +78,23 @@ def reference_page(conn: Conn, table: str, *, filters: Mapping[str, str | Sequen
     counted = conn.execute(sql.SQL("SELECT count(*) AS n FROM {} WHERE {}").format(
         sql.Identifier(table), where), params).fetchone()
     rows = conn.execute(sql.SQL(
-        "SELECT {columns}, ST_AsBinary({geometry}) AS wkb FROM {table} WHERE {where} "
+        "SELECT {columns} FROM {table} WHERE {where} "
         "ORDER BY code LIMIT %(limit)s OFFSET %(offset)s").format(
             columns=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
-            geometry=sql.Identifier(column), table=sql.Identifier(table), where=where),
+            table=sql.Identifier(table), where=where),
         params).fetchall()
     return (int(counted["n"]) if counted else 0), rows
+
+
+def table_geometries(conn: Conn, table: str, codes: Sequence[str], column: str
+                     ) -> dict[str, bytes]:
+    """The geometry (WKB) of each row of a reference table that has one, from `column`."""
+    assert table in TABLE_COLUMNS
+    rows = conn.execute(sql.SQL("SELECT code, ST_AsBinary({}) AS wkb FROM {} "
+                                "WHERE code = ANY(%s)").format(
+                                    sql.Identifier(column), sql.Identifier(table)),
+                        (list(codes),)).fetchall()
+    return {r["code"]: bytes(r["wkb"]) for r in rows if r["wkb"] is not None}
 
 
 def cpts_matching(conn: Conn, ids: Sequence[int], *, bbox: Bbox | None,

@@ -14,7 +14,9 @@ An anonymous visitor (admitted only when PUBLISH_SIGNED_CPTS is set) reads the r
 and the signed CPTS (`cpts`, `cpts_communes`), nothing derived from unpublished projects.
 """
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +81,42 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
 REFERENCE_TABLES = {"communes": "commune", "arrondissements": "commune", "epci": "epci",
                     "bassins_de_vie": "bassin_de_vie", "departements": "departement",
                     "regions": "region"}
+
+
+# Encoded geometries, by database, feature, version of the data, band and CRS: a client that
+# reads a layer twice (GDAL reads the first page once for the schema, then again) or pages
+# through it again gets them without projecting and writing them anew.
+GEOMETRIES_KEPT = 60_000
+_geometries: OrderedDict[tuple[Any, ...], str | None] = OrderedDict()
+_geometries_lock = threading.Lock()
+
+
+def _database(ctx: Context) -> str:
+    info = ctx.conn.info
+    return f"{info.host}:{info.port}/{info.dbname}"
+
+
+def cached_geometries(keys: Sequence[tuple[Any, ...]],
+                      encode: Callable[[list[int]], list[str | None]]) -> list[str | None]:
+    """The encoded geometry of each key; `encode(positions)` makes the missing ones."""
+    found: list[str | None] = [None] * len(keys)
+    missing = []
+    with _geometries_lock:
+        for position, key in enumerate(keys):
+            if key in _geometries:
+                _geometries.move_to_end(key)
+                found[position] = _geometries[key]
+            else:
+                missing.append(position)
+    if missing:
+        made = encode(missing)
+        with _geometries_lock:
+            for position, text in zip(missing, made, strict=True):
+                found[position] = text
+                _geometries[keys[position]] = text
+            while len(_geometries) > GEOMETRIES_KEPT:
+                _geometries.popitem(last=False)
+    return found
 
 
 @dataclass(frozen=True)
@@ -160,14 +198,18 @@ def _reference(ctx: Context, found: Collection, query: ItemsQuery) -> Page:
         filters["type"] = "ARM" if found.id == "arrondissements" else "COM"
     column, srid = repo.geometry_column(query.band, query.crs.srid)
     matched, rows = repo.reference_page(ctx.conn, table, filters=filters, bbox=query.bbox,
-                                        column=column, limit=query.limit, offset=query.offset)
-    geometries = protocol.encode_geometries(
-        [None if r["wkb"] is None else bytes(r["wkb"]) for r in rows], srid, query.crs,
-        query.band.decimals(query.crs))
-    if table == "commune":
-        properties = _unit_properties(ctx, rows)
-    else:
-        properties = [{k: v for k, v in row.items() if k != "wkb"} for row in rows]
+                                        limit=query.limit, offset=query.offset)
+
+    def encode(positions: list[int]) -> list[str | None]:
+        codes = [rows[p]["code"] for p in positions]
+        stored = repo.table_geometries(ctx.conn, table, codes, column)
+        return protocol.encode_geometries([stored.get(c) for c in codes], srid, query.crs,
+                                          query.band.decimals(query.crs))
+
+    # the graph is read again when another geodata release is loaded
+    release = (_database(ctx), ctx.graph.release_id, table, column, query.crs.uri)
+    geometries = cached_geometries([(*release, r["code"]) for r in rows], encode)
+    properties = _unit_properties(ctx, rows) if table == "commune" else rows
     return Page(matched, [protocol.feature(row["code"], geometry, props) for row, geometry, props
                           in zip(rows, geometries, properties, strict=True)])
 
@@ -252,10 +294,18 @@ def _cpts(ctx: Context, query: ItemsQuery) -> Page:
     matching = repo.cpts_matching(ctx.conn, sorted(rows), bbox=query.bbox,
                                   interval=query.interval)
     page = _page_of(matching, query)
-    outlines = repo.cpts_outlines(ctx.conn, [int(m["id"]) for m in page],
-                                  light=query.band.name == "geom_g1")
-    geometries = protocol.encode_geometries([outlines.get(int(m["id"])) for m in page], 4326,
-                                            query.crs, query.band.decimals(query.crs))
+    light = query.band.name == "geom_g1"
+
+    def encode(positions: list[int]) -> list[str | None]:
+        ids = [int(page[p]["id"]) for p in positions]
+        outlines = repo.cpts_outlines(ctx.conn, ids, light=light)
+        return protocol.encode_geometries([outlines.get(i) for i in ids], 4326, query.crs,
+                                          query.band.decimals(query.crs))
+
+    database = _database(ctx)
+    geometries = cached_geometries(
+        [(database, "cpts", int(m["id"]), int(rows[int(m["id"])]["version"]), light,
+          query.crs.uri) for m in page], encode)
     return Page(len(matching), [
         protocol.feature(int(m["id"]), geometry,
                          _cpts_properties(rows[int(m["id"])], m["effective_date"]))
