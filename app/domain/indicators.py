@@ -402,46 +402,51 @@ def parse_rows(records: Records, definition: Definition
     declared, a declared category where categories are. Errors are listed per line."""
     positions = locate(records.header, definition, records.header_line)
     key_position = positions["@code" if definition.match_by == "code" else "@postal"]
-    name_position = positions.get("@name")
+    name_position = positions.get("@name", -1)
+    specs = [(positions[c.key], c.empty_values, c.numeric, c.aggregation == "sum",
+              frozenset(k.value for k in c.categories), c) for c in definition.columns]
+    missing_key = "Code commune absent." if definition.match_by == "code" else \
+        "Code postal absent."
+    simple = SIMPLE_NUMBER.match
     rows: list[TableRow] = []
     errors: list[Issue] = []
     for line, cells in records.rows:
-        def at(position: int | None, cells: list[str] = cells) -> str:
-            return cells[position].strip() if position is not None and position < len(
-                cells) else ""
-        key = at(key_position)
+        size = len(cells)
+        key = cells[key_position].strip() if key_position < size else ""
         if not key:
-            errors.append(Issue(line, "missing_code", "Code commune absent." if
-                                definition.match_by == "code" else "Code postal absent."))
+            errors.append(Issue(line, "missing_code", missing_key))
             continue
         numbers: list[float | None] = []
         categories: list[str | None] = []
-        for column in definition.columns:
-            raw = at(positions[column.key])
-            if raw in column.empty_values:
+        for position, empty, numeric, is_sum, allowed, column in specs:
+            raw = cells[position].strip() if position < size else ""
+            if raw in empty:
                 numbers.append(None)
                 categories.append(None)
-            elif column.numeric:
-                value = parse_number(raw)
-                if value is None:
-                    errors.append(Issue(line, "not_a_number", f"Colonne « {column.header} » : "
-                                        f"« {shorten(raw, 40)} » n'est pas un nombre."))
-                elif column.aggregation == "sum" and value < 0:
-                    errors.append(Issue(line, "negative_count", f"Colonne « {column.header} » "
-                                        f"(somme) : {shorten(raw, 40)} est négatif."))
-                numbers.append(value)
-                categories.append(None)
-            else:
-                if raw not in {c.value for c in column.categories}:
-                    declared = ", ".join(f"« {c.value} »" for c in column.categories[:10])
-                    errors.append(Issue(line, "unknown_category", f"Colonne « {column.header} » "
-                                        f": « {shorten(raw, 60)} » n'est pas une catégorie "
-                                        f"déclarée ({declared})."))
+                continue
+            categories.append(None if numeric else raw)
+            if not numeric:
                 numbers.append(None)
-                categories.append(raw)
-        rows.append(TableRow(line, key, at(name_position) or None, tuple(numbers),
-                             tuple(categories)))
+                if raw not in allowed:
+                    errors.append(_unknown_category(line, column, raw))
+                continue
+            value = float(raw.replace(",", ".")) if simple(raw) else parse_number(raw)
+            numbers.append(value)
+            if value is None:
+                errors.append(Issue(line, "not_a_number", f"Colonne « {column.header} » : "
+                                    f"« {shorten(raw, 40)} » n'est pas un nombre."))
+            elif is_sum and value < 0:
+                errors.append(Issue(line, "negative_count", f"Colonne « {column.header} » "
+                                    f"(somme) : {shorten(raw, 40)} est négatif."))
+        name = cells[name_position].strip() if 0 <= name_position < size else ""
+        rows.append(TableRow(line, key, name or None, tuple(numbers), tuple(categories)))
     return rows, errors
+
+
+def _unknown_category(line: int, column: Column, raw: str) -> Issue:
+    declared = ", ".join(f"« {c.value} »" for c in column.categories[:10])
+    return Issue(line, "unknown_category", f"Colonne « {column.header} » : « {shorten(raw, 60)} "
+                 f"» n'est pas une catégorie déclarée ({declared}).")
 
 
 # --- Matching rows to units ------------------------------------------------------------------
