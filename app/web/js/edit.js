@@ -7,6 +7,7 @@ import { coverageFill, cptsColor, EDIT_FILL, EDIT_OUTLINE, WHITE_ZONE } from "./
 import { $, clear, h, toast } from "./dom.js";
 import { codesIn, formatInteger, plural, statusLabel } from "./format.js";
 import { loadHistory } from "./history.js";
+import { refreshIndicators } from "./indicators.js";
 import { renderEmpty, renderFigures, renderPending, renderTitle, renderWarnings } from "./panel.js";
 import { renderStages } from "./stages.js";
 import { PerimeterStore } from "./store.js";
@@ -235,6 +236,7 @@ export class EditMode {
     const seq = ++this.seq;
     const codes = this.store.codes();
     if (this.controller) this.controller.abort();
+    refreshIndicators(this.api, codes);
     if (codes.length === 0) { renderEmpty(); this.recordClick(seq); return; }
     this.controller = new AbortController();
     const body = this.cpts ? { cpts_id: this.cpts.id, communes: codes } : { communes: codes };
