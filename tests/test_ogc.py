@@ -116,6 +116,11 @@ def test_bbox_and_datetime_are_checked() -> None:
         with pytest.raises(ProblemError) as refused:
             protocol.parse_bbox(bad, None)
         assert refused.value.code == "ogc_bad_bbox"
+    with pytest.raises(ProblemError) as refused:  # outside what Lambert-93 can project
+        protocol.parse_bbox("1e300,1e300,1e301,1e301", "EPSG:2154")
+    assert refused.value.code == "ogc_bad_bbox"
+    lambert = protocol.parse_bbox("1060000,6300000,1070000,6310000", "EPSG:2154")
+    assert lambert is not None and lambert.srid == 4326 and 7.4 < lambert.west < 7.5
     interval = protocol.parse_datetime("2024-01-01/..")
     assert interval is not None and interval.start is not None and interval.end is None
     with pytest.raises(ProblemError):

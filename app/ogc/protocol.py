@@ -177,9 +177,22 @@ def parse_bbox(value: str | None, bbox_crs: str | None) -> Bbox | None:
         raise ProblemError(400, "ogc_bad_bbox",
                            "`bbox` : le sud doit être au-dessous du nord et l'ouest à gauche "
                            "de l'est.")
-    if crs.degrees and (abs(south) > 90 or abs(north) > 90):
-        raise ProblemError(400, "ogc_bad_bbox", "`bbox` : latitude hors de [-90, 90].")
-    return Bbox(west, south, east, north, crs.srid)
+    if crs.degrees:
+        if abs(south) > 90 or abs(north) > 90:
+            raise ProblemError(400, "ogc_bad_bbox", "`bbox` : latitude hors de [-90, 90].")
+        return Bbox(west, south, east, north, 4326)
+    # A projected box is turned into longitudes and latitudes here, its edges densified: the
+    # database then only compares boxes in WGS84.
+    try:
+        bounds = transformer_for(crs.srid, 4326).transform_bounds(west, south, east, north,
+                                                                  densify_pts=21)
+    except pyproj.exceptions.ProjError:
+        bounds = (math.inf,) * 4
+    if (not all(math.isfinite(b) for b in bounds) or abs(bounds[1]) > 90
+            or abs(bounds[3]) > 90 or bounds[0] > bounds[2] or bounds[1] >= bounds[3]):
+        raise ProblemError(400, "ogc_bad_bbox",
+                           f"`bbox` : ces coordonnées sont hors du domaine de {crs.label}.")
+    return Bbox(float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]), 4326)
 
 
 @dataclass(frozen=True)
