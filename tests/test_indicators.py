@@ -232,6 +232,7 @@ def test_restricted_table_is_invisible_to_a_carrier_in_every_answer(
         ("GET", "/api/indicators", {"units": "06083", "table": table}),
         ("GET", "/api/indicators/map", {"indicator": f"{table}.medecins"}),
         ("GET", "/api/indicators/map", {"indicator": f"{table}.zonage", "level": "cpts"}),
+        ("GET", f"/api/cpts/{cpts_id}/export", {"format": "html"}),
     ]
     for method, url, params in calls:
         answer = carrier.request(method, url, params=params)
@@ -246,6 +247,10 @@ def test_restricted_table_is_invisible_to_a_carrier_in_every_answer(
             assert answer.text.replace(table, "absente") == absent.text
     assert carrier.get("/api/indicators", params={"units": "06083", "table": table}
                        ).status_code == 404
+    exported = openpyxl.load_workbook(io.BytesIO(carrier.get(
+        f"/api/cpts/{cpts_id}/export", params={"format": "xlsx"}).content))
+    assert not any(title in str(cell.value) for sheet in exported.worksheets
+                   for line in sheet.iter_rows() for cell in line)
     refused = upload(carrier, definition(slug("porteur")), CODE_TABLE)
     assert refused.status_code == 403
     # Positive controls: the agency and the task force read it.
@@ -370,3 +375,24 @@ def test_definition_file_of_the_zoning_is_valid() -> None:
     assert Path(ZONAGE_DEFINITION).is_file()
     declared = json.loads(ZONAGE_DEFINITION.read_text(encoding="utf-8"))
     assert [c["key"] for c in declared["columns"]] == ["zonage", "zrr"]
+
+
+def test_exports_carry_the_indicators(auth_client: TestClient) -> None:
+    table = slug("exports")
+    assert upload(auth_client, definition(table, title=f"Export {table}"), CODE_TABLE
+                  ).status_code == 200
+    created = auth_client.post("/api/cpts", json={"name": f"Export {uuid.uuid4().hex[:6]}",
+                                                   "status": "projet_sante",
+                                                   "communes": ["06083", "06004"]})
+    assert created.status_code == 201, created.text
+    cpts_id = created.json()["id"]
+    book = openpyxl.load_workbook(io.BytesIO(auth_client.get(
+        f"/api/cpts/{cpts_id}/export", params={"format": "xlsx"}).content))
+    sheet = book["Indicateurs"]
+    header = [cell.value for cell in sheet[1]]
+    assert header[7] == "Département (Alpes-Maritimes)"
+    rows = {(r[0], r[1]): r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    medecins = rows[(f"Export {table}", "Médecins généralistes")]
+    assert (medecins[6], medecins[7]) == (52, 352)
+    html = auth_client.get(f"/api/cpts/{cpts_id}/export", params={"format": "html"}).text
+    assert "Médecins généralistes" in html and "52 médecins" in html

@@ -19,6 +19,7 @@ from app.domain.csv_safety import excel_csv, xlsx_append
 from app.repo import cpts as cpts_repo
 from app.repo import exports as repo
 from app.services import cpts as cpts_service
+from app.services import indicator_exports
 from app.services.cpts import Context
 
 ExportFormat = Literal["csv", "xlsx", "geojson", "gpkg"]
@@ -64,6 +65,7 @@ def export_cpts(ctx: Context, cpts_id: int, file_format: ExportFormat, *,
                 with_communes: bool = True) -> ExportFile:
     _readable(ctx, cpts_id)
     view = cpts_service.read(ctx, cpts_id)
+    view["indicators"] = indicator_exports.for_cpts(ctx, cpts_id)
     codes = list(view["communes"])
     if file_format == "csv":
         content = to_csv(repo.member_communes(ctx.conn, codes, geometry=False))
@@ -131,6 +133,7 @@ def to_xlsx(view: dict[str, Any], communes: list[dict[str, Any]]) -> bytes:
         summary.cell(summary.max_row, 1).font = Font(bold=True)
     summary.column_dimensions["A"].width = 34
     summary.column_dimensions["B"].width = 60
+    indicator_exports.add_sheet(workbook, view.get("indicators"))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -13,7 +13,7 @@ from branca.element import Element, Figure
 from app.domain.cpts_access import status_label
 from app.repo import map_data as repo
 from app.services import cpts as cpts_service
-from app.services import exports
+from app.services import exports, indicator_exports
 from app.services.cpts import Context
 from app.services.exports import ExportFile
 from app.services.map_assets import inline_css, inline_js
@@ -47,6 +47,7 @@ def _summary_html(view: dict[str, Any]) -> str:
      {view["population_year"]}) · {view["units"]} communes · taille {view["size_class"]}
      (règle {escape(view["size_rule"])}, {escape(view["size_rule_bound"])})</p>
   {f"<ul>{warnings}</ul>" if warnings else ""}
+  {indicator_exports.html_block(view.get("indicators"))}
 </div>"""
 
 
@@ -121,6 +122,7 @@ def _bounds(features: list[dict[str, Any]]) -> list[list[float]] | None:
 def export_html(ctx: Context, cpts_id: int) -> ExportFile:
     exports._readable(ctx, cpts_id)
     view = cpts_service.read(ctx, cpts_id)
+    view["indicators"] = indicator_exports.for_cpts(ctx, cpts_id)
     shapes = repo.export_shapes(ctx.conn, cpts_id, list(view["communes"]))
     content = render_html(view, shapes).encode("utf-8")
     return ExportFile(content, MEDIA_TYPE, exports.file_name(cpts_id, view["name"], "html"))
