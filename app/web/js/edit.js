@@ -124,7 +124,7 @@ export class EditMode {
     this.names = await this.describe(cpts.communes);
     this.renderAll();
     if (add.length) this.simulate();
-    else renderFigures(cpts, { seq: this.seq, names: this.names });
+    else { renderFigures(cpts, { seq: this.seq, names: this.names }); refreshIndicators(this.api, cpts.communes); }
     if (zoom) await this.zoomTo(this.store.codes());
     $("#edit-session").dataset.opened = String(id);
     this.onOpened();
