@@ -1,0 +1,72 @@
+"""The edit panel shows the indicators of the perimeter being edited, recomputed at each click,
+beside the département, the région and France (a real Chromium, a real server)."""
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import PASSWORD, VIEWPORT, LiveServer, Recorder
+from tests.browser.pages import MapPage
+
+MENTON, ROQUEBRUNE = "06083", "06104"
+TABLE = "essai_navigateur"
+
+
+@pytest.fixture(scope="module")
+def ui(browser: Any, live_server: LiveServer, screenshots: Path) -> Iterator[MapPage]:
+    definition = {
+        "table": TABLE, "title": "Essai navigateur", "vintage": "2024", "source": "tests",
+        "match": {"code": "codgeo"},
+        "columns": [{"header": "medecins", "label": "Médecins généralistes",
+                     "unit": "médecins", "aggregation": "sum"}]}
+    with live_server.api() as api:
+        answer = api.post("/api/indicators/tables", data={"definition": json.dumps(definition)},
+                          files={"file": ("t.csv", f"codgeo;medecins\n{MENTON};12\n"
+                                                   f"{ROQUEBRUNE};5\n".encode(), "text/csv")})
+        assert answer.status_code == 200, answer.text
+    recorder = Recorder(live_server.base_url)
+    context = browser.new_context(viewport=VIEWPORT, locale="fr-FR")
+    page = context.new_page()
+    recorder.attach(page)
+    page.goto(live_server.base_url + "/")
+    page.fill("input[name=email]", live_server.admin_email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    yield MapPage(page, live_server, screenshots)
+    assert not recorder.external(), recorder.external()
+    assert not recorder.errors, recorder.errors
+    assert not [f for f in recorder.failed if "ERR_ABORTED" not in f], recorder.failed
+    assert any("/api/indicators?units=" in url for url in recorder.requests)
+    context.close()
+
+
+def _indicator_text(ui: MapPage) -> str:
+    return str(ui.page.text_content(f"[data-indicator='{TABLE}.medecins'] td.value"))
+
+
+def test_each_click_updates_the_indicators_of_the_perimeter(ui: MapPage) -> None:
+    page = ui.page
+    page.click("#tab-edit")
+    page.click("#edit-new")
+    page.fill("#edit-new-name", "CPTS Diagnostic navigateur")
+    page.click("#edit-new-form button[type=submit]")
+    ui.view(43.79, 7.49, 12)
+    durations = []
+    for code, expected in ((MENTON, "12 médecins"), (ROQUEBRUNE, "17 médecins"),
+                           (ROQUEBRUNE, "12 médecins"), (ROQUEBRUNE, "17 médecins")):
+        started = time.perf_counter()
+        ui.click_commune(code)
+        ui.wait_until(f"(document.querySelector(\"[data-indicator='{TABLE}.medecins'] "
+                      f"td.value\")?.textContent || '').startsWith('{expected}')")
+        durations.append(time.perf_counter() - started)
+        assert _indicator_text(ui).startswith(expected)
+    header = str(page.text_content("#edit-indicators tr"))
+    assert "Alpes-Maritimes" in header and "France" in header
+    assert "Diagnostic" in str(page.text_content("#edit-indicators h4"))
+    ui.shot("indicateurs-panneau")
+    assert max(durations) < 10  # each click answered (the speed is measured in benchmarks/)
