@@ -341,13 +341,13 @@ def resolve_target(ctx: Context, state: _State, scope: str | None,
                               parsed_code))
     if not group:
         raise ProblemError(404, "scope_not_found", f"Aucune commune chargée dans « {text} ».")
-    name = "France" if parsed_kind == "national" else cpts_repo_name(ctx, parsed_kind,
+    name = "France" if parsed_kind == "national" else _territory_name(ctx, parsed_kind,
                                                                       parsed_code)
     return Target(text if parsed_kind != "national" else "national", name, group,
                   tuple(_compare_with(graph, group, parsed_kind)))
 
 
-def cpts_repo_name(ctx: Context, kind: str, code: str) -> str | None:
+def _territory_name(ctx: Context, kind: str, code: str) -> str | None:
     table = {"departement": "departement", "region": "region", "epci": "epci",
              "bassin_de_vie": "bassin_de_vie"}[kind]
     row = ctx.conn.execute(f"SELECT nom FROM {table} WHERE code = %s",  # noqa: S608
