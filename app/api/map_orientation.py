@@ -53,28 +53,17 @@ class OrientationOut(BaseModel):
     departements: list[AreaLabelOut]
     cpts: list[CptsLabelOut]
     territory: TerritoryOut
-    muted_land: list[dict[str, Any]]
+    muted_land: list[bool]
 
 
 @router.get("/map/orientation", response_model=OrientationOut,
             responses={200: {"content": {"application/json": {}}}})
 def map_orientation(request: Request, ctx: CptsContext) -> Response:
     """Les noms des régions, des départements et des CPTS visibles (un point dans chacun), le
-    territoire de l'utilisateur (où la carte s'ouvre) et les régions hors de ce territoire
-    (dessinées en grisé, pas en zone blanche)."""
-    content = service.orientation(ctx)
-    land = ",".join(content.pop("muted_land"))
-    body = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-    return _json_raw(request, body[:-1] + ',"muted_land":[' + land + "]}")
-
-
-def _json_raw(request: Request, text: str) -> Response:
-    body = text.encode("utf-8")
-    headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
-    if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
-        body = gzip.compress(body, compresslevel=1)
-        headers["Content-Encoding"] = "gzip"
-    return Response(body, media_type="application/json", headers=headers)
+    territoire de l'utilisateur (où la carte s'ouvre) et, pour chaque région du fond de la
+    carte nationale (dans l'ordre de `land` de `/api/map/overview`), si elle est hors de ce
+    territoire (dessinée en grisé, pas en zone blanche)."""
+    return _json(request, service.orientation(ctx))
 
 
 class CommuneLabelOut(BaseModel):

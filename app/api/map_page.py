@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from app.api.cpts import CptsContext
 from app.auth.deps import CurrentPrincipal
 from app.errors import ProblemError
-from app.services import map_data
+from app.services import labels, map_data
 from app.services.map_assets import missing_files
 from app.services.map_page import MapSettings, render_page
 
@@ -28,7 +28,8 @@ def map_page(request: Request, principal: CurrentPrincipal, ctx: CptsContext) ->
                            errors=[{"file": name} for name in missing])
     settings: MapSettings = getattr(request.app.state, "map_settings", None) or MapSettings()
     page = render_page(principal.user, csrf_token=principal.csrf_token or "",
-                       can_create=map_data.may_create(ctx), settings=settings)
+                       can_create=map_data.may_create(ctx), settings=settings,
+                       territory=labels.territory(ctx))
     return HTMLResponse(page.html, headers={
         "Content-Security-Policy": page.content_security_policy,
         "X-Frame-Options": "DENY",

@@ -33,16 +33,20 @@ def commune_labels(conn: Conn, bbox: tuple[float, float, float, float],
            ORDER BY population DESC, code LIMIT %s""", (w, s, e, n, limit)).fetchall()]
 
 
-def cpts_label_points(conn: Conn, ids: list[int]) -> dict[int, tuple[float, float]]:
-    """A point inside the outline of the current version of each CPTS."""
-    if not ids:
+def cpts_label_points(conn: Conn, versions: list[tuple[int, int]]
+                      ) -> dict[tuple[int, int], tuple[float, float]]:
+    """A point inside the generalised outline of each (CPTS, version)."""
+    if not versions:
         return {}
     rows = conn.execute(
-        """SELECT c.id, ST_X(p) AS lon, ST_Y(p) AS lat FROM cpts c
-           JOIN cpts_version v ON v.cpts_id = c.id AND v.version = c.version,
+        """SELECT v.cpts_id, v.version, ST_X(p) AS lon, ST_Y(p) AS lat
+           FROM unnest(%s::bigint[], %s::int[]) AS w(cpts_id, version)
+           JOIN cpts_version v USING (cpts_id, version),
            LATERAL (SELECT ST_PointOnSurface(v.outline_g1) AS p) point
-           WHERE c.id = ANY(%s) AND v.outline_g1 IS NOT NULL""", (ids,)).fetchall()
-    return {int(r["id"]): (float(r["lon"]), float(r["lat"])) for r in rows}
+           WHERE v.outline_g1 IS NOT NULL""",
+        ([i for i, _ in versions], [v for _, v in versions])).fetchall()
+    return {(int(r["cpts_id"]), int(r["version"])): (float(r["lon"]), float(r["lat"]))
+            for r in rows}
 
 
 def bounds_of_regions(conn: Conn, regions: list[str]) -> list[float] | None:
@@ -75,12 +79,11 @@ def regions_of_units(conn: Conn, codes: list[str]) -> list[str]:
         (codes,)).fetchall()]
 
 
-def land_outside(conn: Conn, regions: list[str]) -> list[str]:
-    """The regions not in `regions`, zoom 0-6 band, GeoJSON text (drawn muted)."""
-    return [str(r["geometry"]) for r in conn.execute(
-        """SELECT ST_AsGeoJSON(ST_Transform(geom_g1, 4326), 3) AS geometry FROM region
-           WHERE geom_g1 IS NOT NULL AND NOT (code = ANY(%s)) ORDER BY code""",
-        (regions,)).fetchall()]
+def land_codes(conn: Conn) -> list[str]:
+    """The codes of the regions in the order of the overview's ground
+    (`app.repo.map_data.land_shapes`: the regions with a shape, by code)."""
+    return [str(r["code"]) for r in conn.execute(
+        "SELECT code FROM region WHERE geom_g1 IS NOT NULL ORDER BY code").fetchall()]
 
 
 def find_territories(conn: Conn, kind: str, *, code: str | None, words: str | None,

@@ -25,16 +25,21 @@ TERRITORY_KIND_LABELS = {"region": "Région", "departement": "Département", "ep
 MAX_BBOX_DEGREES = 12.0
 
 _areas_lock = threading.Lock()
-_areas: dict[tuple[int, str], list[dict[str, Any]]] = {}
+_areas: dict[tuple[int, str], Any] = {}
+# A point inside each (CPTS, version): a version never changes, so its point neither.
+_points: dict[tuple[int, int], tuple[float, float]] = {}
+POINTS_KEPT = 50_000
 
 
-def _area_labels(ctx: Context, table: str) -> list[dict[str, Any]]:
-    """Région and département labels, kept per reference release (they never change)."""
+def _area_labels(ctx: Context, table: str) -> Any:
+    """Région and département labels (and the overview's region order), kept per reference
+    release (they never change)."""
     key = (id(ctx.graph), table)
     with _areas_lock:
         found = _areas.get(key)
     if found is None:
-        found = repo.area_labels(ctx.conn, table)
+        found = (repo.land_codes(ctx.conn) if table == "land_codes"
+                 else repo.area_labels(ctx.conn, table))
         with _areas_lock:
             if len(_areas) > 8:
                 _areas.clear()
@@ -68,15 +73,28 @@ def orientation(ctx: Context) -> dict[str, Any]:
     """Everything the label layer draws at every zoom, the user's territory, and the regions
     outside it (drawn muted on the national map rather than as zones blanches)."""
     visible = [r for r in cpts_service.listing(ctx) if r["archived_at"] is None]
-    points = repo.cpts_label_points(ctx.conn, [int(r["id"]) for r in visible])
+    keys = [(int(r["id"]), int(r["version"])) for r in visible]
+    with _areas_lock:
+        missing = [key for key in keys if key not in _points]
+    if missing:
+        found = repo.cpts_label_points(ctx.conn, missing)
+        with _areas_lock:
+            if len(_points) + len(found) > POINTS_KEPT:
+                _points.clear()
+            _points.update(found)
+    with _areas_lock:
+        points = {key: _points[key] for key in keys if key in _points}
     scope = territory(ctx)
+    regions = scope["regions"]
     return {
         "regions": _area_labels(ctx, "region"),
         "departements": _area_labels(ctx, "departement"),
-        "cpts": [{"id": int(r["id"]), "name": r["name"], "lon": points[int(r["id"])][0],
-                  "lat": points[int(r["id"])][1]} for r in visible if int(r["id"]) in points],
+        "cpts": [{"id": i, "name": r["name"], "lon": points[(i, v)][0], "lat": points[(i, v)][1]}
+                 for r, (i, v) in zip(visible, keys, strict=True) if (i, v) in points],
         "territory": scope,
-        "muted_land": repo.land_outside(ctx.conn, scope["regions"]) if scope["regions"] else [],
+        # the overview's ground, region by region: true where it is outside the territory
+        "muted_land": [code not in regions for code in _area_labels(ctx, "land_codes")]
+        if regions else [],
     }
 
 

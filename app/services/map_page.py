@@ -164,7 +164,8 @@ def _body_template() -> Template:
         encoding="utf-8"))
 
 
-def page_config(parts: MapParts, user: User, *, can_create: bool) -> dict[str, Any]:
+def page_config(parts: MapParts, user: User, *, can_create: bool,
+                territory: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "names": parts.names,
         "static": STATIC_PREFIX,
@@ -177,6 +178,9 @@ def page_config(parts: MapParts, user: User, *, can_create: bool) -> dict[str, A
                  "role_label": ROLE_LABELS[user.role], "cpts": sorted(user.cpts_ids),
                  "regions": sorted(user.regions)},
         "can_create": can_create,
+        # where the map opens (app.services.labels.territory): known before the first paint
+        "territory": territory or {"regions": None, "departements": None, "bounds": None,
+                                   "cpts": []},
     }
 
 
@@ -194,7 +198,8 @@ class Page:
 
 
 def render_page(user: User, *, csrf_token: str, can_create: bool,
-                settings: MapSettings | None = None) -> Page:
+                settings: MapSettings | None = None,
+                territory: dict[str, Any] | None = None) -> Page:
     settings = settings or MapSettings()
     parts = compose_map(settings)
     figure = parts.root.get_root()
@@ -204,7 +209,8 @@ def render_page(user: User, *, csrf_token: str, can_create: bool,
                             name="title")
     # no favicon request
     figure.header.add_child(Element('<link rel="icon" href="data:,">'), name="icon")
-    config = json.dumps(page_config(parts, user, can_create=can_create), ensure_ascii=False)
+    config = json.dumps(page_config(parts, user, can_create=can_create, territory=territory),
+                        ensure_ascii=False)
     body = _body_template().substitute(
         email=escape(user.email), role=escape(user.role.value),
         role_label=escape(ROLE_LABELS[user.role]), csrf_token=escape(csrf_token),

@@ -176,7 +176,11 @@ def sign_in(browser: Any, server: LiveServer, recorder: Recorder, email: str,
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    try:
+        page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    except Exception as error:
+        raise AssertionError(f"the map did not start: {recorder.errors} {recorder.failed}") \
+            from error
     return page
 
 

@@ -266,10 +266,6 @@ function applyOrientation(data) {
   territory = data.territory;
   overview.setMuted(data.muted_land);
   coverage.setScope(data.territory.departements);
-  const bounds = data.territory.bounds;
-  if (!initial.center && bounds) {
-    map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], { animate: false, maxZoom: 11 });
-  }
   mark("orientation");
 }
 
@@ -318,15 +314,21 @@ async function start() {
     communes.restyleAll();
     labels.setCpts(labelledCpts(), mode !== "edit");
   });
+  // where the map opens: the address, else the user's territory (in the page), else France
+  const home = config.territory?.bounds;
   if (initial.center) map.setView(initial.center, initial.zoom, { animate: false });
+  else if (home) map.fitBounds([[home[1], home[0]], [home[3], home[2]]], { animate: false, maxZoom: 11 });
   else map.fitBounds(config.france_bounds, { animate: false });
-  const orientationRequest = api.orientation();
+  territory = config.territory;
+  coverage.setScope(config.territory?.departements);
+  // names and muted regions: not needed for the first paint, applied when they come
+  const orientationLoaded = api.orientation().then(applyOrientation).catch((error) => console.warn(error));
   // The overview first; the communes of every CPTS (for the commune tiles, the card and the
   // edit mode) once it is painted. Commune tiles wait for them to be drawn in their colours.
   // (a GET: the overview needs no CSRF token, so it does not wait for /api/me)
   const overviewRequest = api.overview();
   const overviewLoaded = api.me().then(() => { mark("me"); return loadOverview(overviewRequest); });
-  try { applyOrientation(await orientationRequest); } catch (error) { console.warn(error); }
+
   const perimetersLoaded = overviewLoaded.then(() => overview.painted()).then(() => loadPerimeters());
   communes.holdDrawingUntil(perimetersLoaded);
   let tiles = 0;
@@ -345,6 +347,7 @@ async function start() {
   metrics.firstRender = performance.now();
   await perimetersLoaded;
   mark("perimeters");
+  await orientationLoaded;
   labels.setCpts(labelledCpts(), mode !== "edit");
   await applyInitialState();
   saveUrl();

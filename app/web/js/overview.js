@@ -61,26 +61,18 @@ export class OverviewLayer {
       const rings = mercatorRings(overlap.geometry);
       shapes.push({ rings, kind: "underlay", ids: overlap.cpts }, { rings, kind: "hatch", ids: overlap.cpts });
     }
-    this.landCount = data.land.length;
+    shapes.forEach((shape, index) => { if (shape.kind === "land") shape.index = index; });
     this.shapes = shapes;
-    this.addMuted();
     this.restyle();
   }
 
   /**
-   * The regions outside the user's territory (GeoJSON), drawn muted over the red ground:
-   * their communes are nobody's zone blanche to this user.
+   * The regions of the ground outside the user's territory (one flag per region, in the
+   * ground's order) are drawn muted: their communes are nobody's zone blanche to this user.
    */
-  setMuted(geometries) {
-    this.muted = geometries.map((geometry) => ({ rings: mercatorRings(geometry), kind: "muted", ids: [] }));
-    this.addMuted();
+  setMuted(flags) {
+    this.muted = flags;
     this.restyle();
-  }
-
-  addMuted() {
-    if (!this.muted || !this.shapes.length) return;
-    this.shapes = this.shapes.filter((shape) => shape.kind !== "muted");
-    this.shapes.splice(this.landCount ?? 0, 0, ...this.muted);
   }
 
   /** Show only the CPTS whose stage is in `statuses` (a Set), as the legend's filters say. */
@@ -94,9 +86,11 @@ export class OverviewLayer {
     this.redraw();
   }
 
-  styleOf({ kind, ids }) {
-    if (kind === "land") return { fill: GROUND, stroke: GROUND, weight: 0.6 };
-    if (kind === "muted") return { fill: MUTED_GROUND, stroke: MUTED_GROUND, weight: 0.6 };
+  styleOf({ kind, ids, index }) {
+    if (kind === "land") {
+      const ground = this.muted?.[index] ? MUTED_GROUND : GROUND;
+      return { fill: ground, stroke: ground, weight: 0.6 };
+    }
     const visible = ids.filter((id) => !this.shown || this.shown.has(this.statusOf.get(id)));
     if (kind === "cpts") {
       if (!visible.length) return null;
