@@ -295,3 +295,24 @@ def test_anonymous_reads_signed_cpts_and_reference_layers_only(
         assert closed.get("/ogc/collections/cpts/items").status_code == 401
 
 
+
+
+def test_a_neighbouring_carrier_sees_a_submitted_draft_as_an_outline_only(
+        world: World, make_account: MakeAccount, client_as: ClientAs) -> None:
+    """Runs last: it submits the world's draft."""
+    neighbour = client_as(make_account("carrier", label="ogc-voisin"))
+    created = neighbour.post("/api/cpts", json={"name": f"OGC voisin {TAG}",
+                                                "communes": ["06122"]})
+    assert created.status_code == 201, created.text
+
+    def names() -> list[str]:
+        served = neighbour.get("/ogc/collections/communes/items/06122").json()["properties"]
+        card = neighbour.get("/api/communes/06122").json()  # the service's own answer
+        assert served["cpts"].split(" ; ") == sorted(c["name"] for c in card["cpts"])
+        return list(served["cpts"].split(" ; "))
+
+    assert world.draft_name not in names()  # a private draft: counted, not named
+    submitted = world.carrier.post(f"/api/cpts/{world.draft_id}/stage-request", json={})
+    assert submitted.status_code == 204, submitted.text
+    assert world.draft_name in names()  # now a competing project, as an outline
+    assert world.draft_id not in {f["id"] for f in _all(neighbour, "cpts")}  # no figures

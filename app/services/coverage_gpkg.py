@@ -6,9 +6,10 @@ a QGIS style per layer in the `layer_styles` table, so that QGIS opens it colour
 
 Everything comes from the coverage report (`app.services.coverage.compute`): the perimeters as
 they stood on the day, at the counted stages. A CPTS is drawn, with its units, only when the
-user may read it entirely (`visibility_of`); a unit held by CPTS the user may not see names
-those it may see (`split_claims`) and counts the others; zones blanches and overlaps name
-CPTS through the coverage's own namer (the report's view).
+user may read it entirely (`app.services.ogc.known_visibility`: `listing`, and
+`visibility_of` for outlines); a unit held by CPTS the user may not see names those it may see
+(`split_claims`) and counts the others; zones blanches and overlaps name CPTS through the
+coverage's own namer (the report's view).
 """
 
 import tempfile
@@ -22,23 +23,17 @@ import numpy.typing as npt
 import shapely
 
 from app.domain.coverage import scope_mask
-from app.domain.cpts_access import (
-    STATUS_LABELS,
-    STATUSES,
-    Visibility,
-    cpts_read_scope,
-    split_claims,
-)
+from app.domain.cpts_access import STATUS_LABELS, STATUSES, Visibility, split_claims
 from app.domain.perimeter import Claim
 from app.domain.size_rules import size_class_for
 from app.ogc.protocol import transformer_for
 from app.repo import ogc as ogc_repo
 from app.services import coverage as coverage_service
-from app.services import cpts as cpts_service
 from app.services.coverage import CoverageReport
 from app.services.coverage_exports import file_name
 from app.services.cpts import Context
 from app.services.exports import MEDIA_TYPES, ExportFile
+from app.services.ogc import known_visibility
 
 # Lambert-93 for metropolitan France (Corsica included); each DROM in its legal projection.
 METRO_CRS = 2154
@@ -92,7 +87,7 @@ def build_layers(ctx: Context, report: CoverageReport) -> Layers:
                                                           perimeter.name, perimeter.status,
                                                           False))
     shown = sorted({c.cpts_id for claims in holders.values() for c in claims})
-    visibility = _visibility(ctx, shown)
+    visibility = known_visibility(ctx, shown)
     readable = [i for i in shown if visibility.get(i) is Visibility.FULL]
     geometries = _projected(ogc_repo.unit_geometries(ctx.conn, codes, "geom"),
                             {c: zone_of(graph.units[c].departement) for c in codes})
@@ -178,18 +173,6 @@ def _projected(stored: dict[K, bytes], zones: dict[K, str]) -> dict[K, Any]:
             shapes = _project(shapely.from_wkb([stored[k] for k in keys]), crs_of(zone))
             found |= dict(zip(keys, shapes, strict=True))
     return found
-
-
-def _visibility(ctx: Context, ids: Sequence[int]) -> dict[int, Visibility]:
-    """What the user may see of each CPTS: those `listing` gives are read entirely; the rest
-    is asked of `visibility_of` only when the user may see some CPTS as outlines (a carrier's
-    neighbouring drafts), else they are not visible."""
-    full = {int(r["id"]) for r in cpts_service.listing(ctx)}
-    visibility = {i: Visibility.FULL for i in ids if i in full}
-    rest = [i for i in ids if i not in full]
-    if rest and cpts_read_scope(ctx.user, publish_signed=ctx.publish_signed).outline_for:
-        visibility |= cpts_service.visibility_of(ctx, rest)
-    return visibility
 
 
 # --- Writing the file ------------------------------------------------------------------------

@@ -16,14 +16,20 @@ and the signed CPTS (`cpts`, `cpts_communes`), nothing derived from unpublished 
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import shapely
 
-from app.domain.cpts_access import STATUS_LABELS, STATUSES, split_claims
+from app.domain.cpts_access import (
+    STATUS_LABELS,
+    STATUSES,
+    Visibility,
+    cpts_read_scope,
+    split_claims,
+)
 from app.domain.perimeter import Claim
 from app.errors import ProblemError
 from app.ogc import protocol
@@ -214,12 +220,28 @@ def _reference(ctx: Context, found: Collection, query: ItemsQuery) -> Page:
                           in zip(rows, geometries, properties, strict=True)])
 
 
+def known_visibility(ctx: Context, ids: Iterable[int]) -> dict[int, Visibility]:
+    """What the user may see of each of these CPTS: those `listing` gives (`cpts_read_scope`)
+    are seen entirely; the others are asked of `visibility_of` only when the scope shows some
+    CPTS as outlines (a carrier's neighbouring drafts), otherwise they are not visible. One
+    listing query instead of the standing of every claimant."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    full = {int(r["id"]) for r in cpts_service.listing(ctx)} & wanted
+    visibility = dict.fromkeys(full, Visibility.FULL)
+    rest = sorted(wanted - full)
+    if rest and cpts_read_scope(ctx.user, publish_signed=ctx.publish_signed).outline_for:
+        visibility |= cpts_service.visibility_of(ctx, rest)
+    return visibility
+
+
 def _unit_properties(ctx: Context, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Communes and arrondissements with the CPTS covering them as the user may know them."""
     units = {r["code"]: ctx.graph.arrondissements.get(r["code"]) or (r["code"],) for r in rows}
     claims = cpts_repo.claims(ctx.conn, sorted({u for us in units.values() for u in us}),
                               exclude=None, include_scenarios=True)
-    visibility = cpts_service.visibility_of(ctx, {c.cpts_id for c in claims})
+    visibility = known_visibility(ctx, {c.cpts_id for c in claims})
     by_unit: dict[str, list[Claim]] = {}
     for claim in claims:
         by_unit.setdefault(claim.code, []).append(claim)
