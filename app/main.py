@@ -24,6 +24,7 @@ from app.api import (
     map_page,
     me,
     ogc,
+    proposals,
     tiles,
     tokens,
 )
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tiles.router, prefix="/api")
     app.include_router(cpts.router, prefix="/api")
     app.include_router(coverage.router, prefix="/api")
+    app.include_router(proposals.router, prefix="/api")
     app.include_router(imports.router, prefix="/api")
     app.include_router(indicators.router, prefix="/api")
     app.include_router(auth.router, prefix="/api")

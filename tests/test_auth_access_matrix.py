@@ -230,6 +230,15 @@ def _simulate(world: World, actor: str, resource: str) -> Call:
                 {"json": {"cpts_id": cpts_id, "add": [COMMUNES["region_93"]]}})
 
 
+def _proposal(world: World, actor: str, resource: str) -> Call:
+    return Call("POST", "/api/proposals", {"json": {"units": [COMMUNES[resource]]}})
+
+
+def _proposal_scenario(world: World, actor: str, resource: str) -> Call:
+    return Call("POST", "/api/proposals/scenarios",
+                {"json": {"groups": [{"communes": [COMMUNES[resource]]}]}})
+
+
 def _map_actions(world: World, actor: str, resource: str) -> Call:
     cpts_id, _ = world.cpts(resource)
     return Call("GET", f"/api/map/cpts/{cpts_id}/actions")
@@ -363,6 +372,15 @@ CASES: dict[tuple[str, str], Case] = {
         }, audit="cpts.restore"),
     # coverage figures (CPTS named only when readable: the coverage tests check it)
     ("GET", "/api/coverage"): Case(get("/api/coverage"), plain(signed_in(ALLOWED))),
+    # proposed plans: agencies and task forces for their regions; saved as agency scenarios
+    ("POST", "/api/proposals"): Case(_proposal, {
+        "region_93": row(401, 200, 200, 403, 200),
+        "region_84": row(401, 200, 403, 403, 403),
+    }, writes_nothing=True),
+    ("POST", "/api/proposals/scenarios"): Case(_proposal_scenario, {
+        "region_93": row(401, 201, 201, 403, 403),
+        "region_84": row(401, 201, 403, 403, 403),
+    }, audit="cpts.create"),
     # bulk import (a dry run writes nothing)
     ("POST", "/api/imports/cpts"): Case(
         _import, plain(row(401, ALLOWED, ALLOWED, ALLOWED, 403)), writes_nothing=True),

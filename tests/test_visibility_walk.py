@@ -252,6 +252,26 @@ def _indicator_upload(client: TestClient, s: Secrets, who: Who) -> Iterator[http
                       files={"file": ("t.csv", b"codgeo;n\n06083;1\n", "text/csv")})
 
 
+def _proposals(client: TestClient, s: Secrets, who: Who) -> Iterator[httpx.Response]:
+    """Plans over the secrets' communes, at every stage and at the draft stage alone (the
+    private draft and the scenario never count, so their units are planned, never named)."""
+    for body in ({"scope": "departement:06"}, {"units": DRAFT_UNITS + SCENARIO_UNITS},
+                 {"units": s.all_06, "statuses": ["pre_projet", "aci_signe"],
+                  "options": {"method": "naive"}}):
+        yield client.post("/api/proposals", json=body)
+    yield client.post("/api/proposals", params={"format": "geojson"},
+                      json={"units": s.all_06})
+
+
+def _proposal_scenarios(client: TestClient, s: Secrets, who: Who
+                        ) -> Iterator[httpx.Response]:
+    for cpts_id in (s.draft_id, s.scenario_id, s.public_id, *who.own):
+        yield client.post("/api/proposals/scenarios", json={
+            "attachments": [{"cpts_id": cpts_id, "communes": ["06122"]}]})
+    yield client.post("/api/proposals/scenarios",
+                      json={"groups": [{"communes": DRAFT_UNITS}]})
+
+
 WALK: dict[tuple[str, str], Call] = {
     ("GET", "/"): _get("/"),
     ("GET", "/openapi.json"): _get("/openapi.json"),
@@ -312,6 +332,8 @@ WALK: dict[tuple[str, str], Call] = {
     ("GET", "/api/indicators/tables"): _indicators,
     ("GET", "/api/indicators/map"): _indicators,
     ("POST", "/api/indicators/tables"): _indicator_upload,
+    ("POST", "/api/proposals"): _proposals,
+    ("POST", "/api/proposals/scenarios"): _proposal_scenarios,
 }
 
 

@@ -148,6 +148,11 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/simulations/perimeter"): SIGNED_IN,
     # coverage: aggregates for every signed-in user; CPTS named only when readable
     ("GET", "/api/coverage"): SIGNED_IN,
+    # proposed plans (territory: the user's régions; attachments only to readable CPTS)
+    ("POST", "/api/proposals"): only(Role.ADMIN, Role.ARS, Role.OBSERVER,
+                                     note="ARS et task forces pour leurs régions"),
+    ("POST", "/api/proposals/scenarios"): only(Role.ADMIN, Role.ARS,
+                                               note="scénarios : l'ARS de la région"),
     # exports and bulk imports (which CPTS: can_export_cpts; each write: the CPTS use cases)
     ("GET", "/api/cpts/{cpts_id}/export"): public_if("publish_signed_cpts"),
     ("POST", "/api/imports/cpts"): only(Role.ADMIN, Role.ARS, Role.CARRIER,
