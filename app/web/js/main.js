@@ -9,7 +9,7 @@ import { Api } from "./api.js";
 import { CommunesLayer } from "./communes-layer.js";
 import { CoverageView, Perimeters } from "./coverage.js";
 import { $, $$, h, toast } from "./dom.js";
-import { CoverageCharts } from "./charts.js";
+import { CoverageCharts, loadChartLibrary } from "./charts.js";
 import { EditMode } from "./edit.js";
 import { setStatusLabels } from "./format.js";
 import { LabelsLayer } from "./labels.js";
@@ -140,6 +140,7 @@ function switchMode(next) {
   communes.restyleAll();
   updateLayers();
   labels.setCpts(labelledCpts(), next !== "edit");
+  if (next === "white") loadChartLibrary(config.vendor.chartjs).catch(() => {});  // ahead of the charts
   saveUrl();
 }
 
@@ -317,7 +318,11 @@ async function start() {
   // where the map opens: the address, else the user's territory (in the page), else France
   const home = config.territory?.bounds;
   if (initial.center) map.setView(initial.center, initial.zoom, { animate: false });
-  else if (home) map.fitBounds([[home[1], home[0]], [home[3], home[2]]], { animate: false, maxZoom: 11 });
+  else if (home) {
+    // regions open on the overview (a few ms to paint), a carrier's CPTS on its communes
+    const maxZoom = config.territory.cpts?.length ? 11 : config.overview_max_zoom - 0.5;
+    map.fitBounds([[home[1], home[0]], [home[3], home[2]]], { animate: false, maxZoom });
+  }
   else map.fitBounds(config.france_bounds, { animate: false });
   territory = config.territory;
   coverage.setScope(config.territory?.departements);

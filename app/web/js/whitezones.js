@@ -91,6 +91,8 @@ export class WhiteZonesView {
       return;
     }
     this.report = report;
+    // the charts are drawn while the names of the zones are asked for
+    const charts = this.charts ? this.charts.render(report, params) : Promise.resolve();
     const firsts = report.white_zones.map((zone) => zone.communes[0]).slice(0, 5000);
     this.names = {};
     if (firsts.length) {
@@ -106,7 +108,7 @@ export class WhiteZonesView {
       h("p", {}, `${plural(report.communes_uncovered, "commune non couverte", "communes non couvertes")} sur ${formatInteger(report.communes_total)} · ${plural(report.white_zones.length, "zone blanche", "zones blanches")}`),
       h("p", { class: "muted small" }, `${report.scope_name ?? "France entière"} — ${report.covered_means ?? ""}`));
     this.renderTable();
-    if (this.charts) await this.charts.render(report, params);
+    await charts;
     this.onLoaded();
   }
 
