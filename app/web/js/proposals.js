@@ -142,6 +142,9 @@ export class ProposalPanel {
     this.layer = L.geoJSON(collection, { style: (feature) => ({
       color: "#222", weight: 1.5, fillColor: planColour(feature.properties.colour), fillOpacity: 0.55,
       dashArray: feature.properties.kind === "attachment" ? "4 3" : null }) }).addTo(this.map);
+    // what is drawn, for the page's tests (Leaflet may paint on a canvas)
+    this.box.dataset.shapes = String(this.layer.getLayers().length);
+    this.box.dataset.colours = String(new Set(collection.features.map((f) => f.properties.colour)).size);
     const bounds = this.layer.getBounds();
     if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [20, 20], maxZoom: 11 });
   }

@@ -8,6 +8,7 @@ import {
   formatInteger, formatPercent, headroomText, plural, sizeClassLabel, statusLabel,
 } from "./format.js";
 import { nextDirection, sortRows } from "./sorting.js";
+import { ProposalPanel } from "./proposals.js";
 
 export function zoneRows(zones, names = {}) {
   return zones.map((zone) => {
@@ -35,6 +36,7 @@ export class WhiteZonesView {
     this.names = {};
     this.selected = null;
     this.bind();
+    this.proposals = new ProposalPanel(this);
   }
 
   bind() {
