@@ -184,12 +184,26 @@ def test_overlap_between_two_projects_is_a_finding(
     client: TestClient, make_user: Callable[..., Headers]
 ) -> None:
     first_carrier, second_carrier = make_user(Role.CARRIER), make_user(Role.CARRIER)
+    admin = make_user(Role.ADMIN)
     first = _create(client, first_carrier, ["06088", "06123"])
     second = _create(client, second_carrier, ["06123", "06065"])
-    # Other tests leave CPTS in the test database: look at the overlap with `first` only.
-    with_first = next(o for o in second["overlaps"] if o["cpts_id"] == first["id"])
+    # The other carrier's draft is private: counted, never named (other tests leave CPTS in
+    # the test database, hence « at least »).
+    assert first["id"] not in {o["cpts_id"] for o in second["overlaps"]}
+    assert second["hidden_overlaps"]["cpts"] >= 1
+    assert any(w["code"] == "hidden_overlap" for w in second["warnings"])
+    # The administrator sees the finding itself: look at the overlap with `first` only.
+    seen = client.get(f"/api/cpts/{second['id']}", headers=admin).json()
+    with_first = next(o for o in seen["overlaps"] if o["cpts_id"] == first["id"])
     assert with_first["communes"] == ["06123"] and with_first["severity"] == "information"
-    assert any(w["code"] == "overlap" and "06123" in w["communes"] for w in second["warnings"])
+    assert any(w["code"] == "overlap" and "06123" in w["communes"] for w in seen["warnings"])
+    # Once submitted to the agency, the competing draft shows its outline to the other carrier.
+    assert client.post(f"/api/cpts/{first['id']}/stage-request", headers=first_carrier,
+                       json={}).status_code == 204
+    again = client.get(f"/api/cpts/{second['id']}", headers=second_carrier).json()
+    assert first["id"] in {o["cpts_id"] for o in again["overlaps"]}
+    outline = client.get(f"/api/cpts/{first['id']}", headers=second_carrier).json()
+    assert outline["visibility"] == "outline" and "population" not in outline
 
 
 def test_carrier_cannot_edit_another_cpts(
