@@ -16,7 +16,7 @@ export class Api {
     this.csrfToken = null;
   }
 
-  async request(method, path, { body, params, headers = {}, signal } = {}) {
+  async request(method, path, { body, form, params, headers = {}, signal } = {}) {
     const url = new URL(path, window.location.origin);
     for (const [key, value] of Object.entries(params || {})) {
       if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
@@ -27,6 +27,7 @@ export class Api {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
+    if (form !== undefined) init.body = form;  // multipart: the browser writes the boundary
     if (method !== "GET" && this.csrfToken) init.headers["X-CSRF-Token"] = this.csrfToken;
     const response = await this.fetchImpl(url, init);
     if (response.status === 204) return { data: null, response };
@@ -83,6 +84,19 @@ export class Api {
   acceptStage(id, version, comment) {
     return this.post(`/api/cpts/${id}/stage-request/accept`, { comment }, { headers: { "If-Match": `"${version}"` } });
   }
+  /** A listing of CPTS (multipart field `file`): the dry run's or the import's report. */
+  importCpts(file, { dry_run, status }) {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    return this.request("POST", "/api/imports/cpts", { form, params: { dry_run: String(dry_run), status } })
+      .then((r) => r.data);
+  }
+  tokens() { return this.get("/api/tokens"); }
+  createToken(name, expiresInDays) {
+    return this.post("/api/tokens", { name, expires_in_days: expiresInDays || null });
+  }
+  revokeToken(id) { return this.request("DELETE", `/api/tokens/${id}`).then((r) => r.data); }
+  rename(id, version, name) { return this.patchCpts(id, version, { name }); }
   requestChanges(id, comment, communes) {
     return this.post(`/api/cpts/${id}/stage-request/changes`, { comment, communes });
   }

@@ -16,6 +16,8 @@ import { LabelsLayer } from "./labels.js";
 import { OverviewLayer } from "./overview.js";
 import { SearchBox } from "./search.js";
 import { TerritoryBox } from "./territory.js";
+import { ImportPanel } from "./imports.js";
+import { TokensPanel } from "./tokens.js";
 import { formatHash, parseHash } from "./urlstate.js";
 import { WhiteZonesView } from "./whitezones.js";
 
@@ -261,6 +263,27 @@ function bindMap() {
   }
 }
 
+/** The import of a listing (who may create or change CPTS) and the personal API tokens,
+ * built when their box is first opened. */
+function bindTools() {
+  const importBox = $("#import-box");
+  importBox.hidden = !["admin", "ars", "carrier"].includes(config.user.role);
+  importBox.addEventListener("toggle", () => {
+    if (!importBox.open || importBox.dataset.built) return;
+    importBox.dataset.built = "true";
+    new ImportPanel({
+      api, root: $("#import-panel"), statuses: config.statuses, role: config.user.role,
+      onImported: () => Promise.all([loadOverview(), loadPerimeters()]),
+    });
+  });
+  const tokensBox = $("#tokens-box");
+  tokensBox.addEventListener("toggle", () => {
+    if (!tokensBox.open || tokensBox.dataset.built) return;
+    tokensBox.dataset.built = "true";
+    new TokensPanel({ api, root: $("#tokens-panel") }).load();
+  });
+}
+
 /** Names on the map, the user's own territory (where the map opens), muted regions. */
 function applyOrientation(data) {
   labels.load(data);
@@ -309,6 +332,7 @@ async function start() {
     },
   });
   for (const element of $$("[data-needs=create]")) element.hidden = !config.can_create;
+  bindTools();
   coverage.renderFilters($("fieldset[data-filters=coverage]"), () => {
     coverage.renderLegend();
     overview.restyle();
