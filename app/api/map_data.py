@@ -47,7 +47,9 @@ class ActionsOut(BaseModel):
     accept_stage: bool
     request_changes: bool
     archive: bool
+    restore: bool
     export: bool
+    comment: bool
 
 
 class GroupOut(BaseModel):

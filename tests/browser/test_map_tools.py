@@ -11,6 +11,7 @@ import httpx
 from app.db import connect
 from tests.browser.conftest import LiveServer, Recorder
 from tests.browser.pages import MapPage, make_user, sign_in
+from tests.browser.test_map_manage import archive
 
 
 def _cpts_named(server: LiveServer, name: str) -> list[dict[str, Any]]:
@@ -68,6 +69,8 @@ def test_an_agent_imports_a_listing_after_reading_its_dry_run(
     created = _cpts_named(live_server, name)
     assert [row["status"] for row in created] == ["projet_sante"]
     ui.wait_until(f"document.querySelector('#legend').textContent.includes({name!r})")
+    with live_server.api() as api:
+        archive(api, int(created[0]["id"]))
     ui.shot("72-import-enregistre")
     # (the refused dry run's 422 is logged by Chromium as a failed resource, nothing else)
     assert [e for e in recorder.errors if "status of 422" not in e] == [], recorder.errors

@@ -97,6 +97,12 @@ export class Api {
   }
   revokeToken(id) { return this.request("DELETE", `/api/tokens/${id}`).then((r) => r.data); }
   rename(id, version, name) { return this.patchCpts(id, version, { name }); }
+  archive(id, version, reason) {
+    return this.post(`/api/cpts/${id}/archive`, { reason }, { headers: { "If-Match": `"${version}"` } });
+  }
+  restore(id, version, reason) {
+    return this.post(`/api/cpts/${id}/restore`, { reason }, { headers: { "If-Match": `"${version}"` } });
+  }
   requestChanges(id, comment, communes) {
     return this.post(`/api/cpts/${id}/stage-request/changes`, { comment, communes });
   }

@@ -141,7 +141,8 @@ export class CoverageView {
         h("button", { type: "button", class: "link", title: "Ouvrir ce périmètre",
                       onclick: () => this.onOpenCpts(cpts.id) },
           cpts.name),
-        h("span", { class: "muted small" }, ` ${statusLabel(cpts.status)}`)));
+        h("span", { class: "muted small" }, ` ${statusLabel(cpts.status)}`),
+        cpts.is_scenario ? h("span", { class: "scenario-tag", title: "Scénario privé de l'ARS" }, " ⚑ scénario privé") : null));
     clear($("#legend"),
       h("ul", { class: "legend-keys" },
         h("li", {}, h("span", { class: "swatch white-zone" }), "Zone blanche (aucune CPTS)"),

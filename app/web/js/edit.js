@@ -7,6 +7,7 @@ import { coverageFill, cptsColor, EDIT_FILL, EDIT_OUTLINE, WHITE_ZONE } from "./
 import { $, clear, h, toast } from "./dom.js";
 import { codesIn, formatInteger, plural, statusLabel } from "./format.js";
 import { loadHistory } from "./history.js";
+import { renderManage, scenarioNote } from "./manage.js";
 import { refreshIndicators } from "./indicators.js";
 import { renderEmpty, renderFigures, renderPending, renderTitle, renderWarnings } from "./panel.js";
 import { renderStages } from "./stages.js";
@@ -171,6 +172,14 @@ export class EditMode {
     $("#edit-save").disabled = !(this.store.dirty || (!this.cpts && this.store.size > 0));
     this.renderMembers();
     this.renderExports();
+    const note = scenarioNote(this.cpts);
+    $("#edit-scenario").hidden = !note;
+    $("#edit-scenario").textContent = note ? `⚑ ${note}` : "";
+    renderManage($("#edit-manage"), {
+      api: this.api, cpts: this.cpts, actions: this.actions, dirty: this.store.dirty,
+      onDone: async (message) => { await this.reload(); this.message(message, "ok"); },
+      onError: (error) => this.message(error.message, "error"),
+    });
     renderStages($("#edit-stage"), {
       api: this.api, cpts: this.cpts, actions: this.actions || {}, names: this.names,
       // the confirmation stays visible: written again once the CPTS is read anew
