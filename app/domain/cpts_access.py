@@ -73,7 +73,7 @@ class CptsRef:
     `region` is the region of the registered office (siège): its agency is in charge.
     `regions` are all the regions its communes lie in. `submitted` marks a draft that its
     carriers handed to the agency (until then the draft is theirs alone). `overlaps` are the ids
-    of the CPTS that share at least one commune with it.
+    of the CPTS that share at least one commune with it (at least those of the user's own).
     """
 
     id: int
@@ -120,6 +120,11 @@ def _scenario_visibility(user: User | None, cpts: CptsRef) -> Visibility:
     if user.role is Role.ADMIN or (user.role is Role.ARS and cpts.region in user.regions):
         return Visibility.FULL
     return Visibility.NONE
+
+
+def sees_everything(user: User | None) -> bool:
+    """Administrators see every CPTS and scenario in full (callers may skip the look-ups)."""
+    return user is not None and user.role is Role.ADMIN
 
 
 def cpts_visibility(

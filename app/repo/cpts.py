@@ -11,6 +11,7 @@ from psycopg.types.json import Jsonb
 
 from app.db import Conn
 from app.domain.cpts_access import CptsReadScope
+from app.domain.dissolve import dissolve
 from app.domain.perimeter import Claim
 from app.domain.size_rules import SizeRule
 
@@ -160,7 +161,7 @@ def update_state(conn: Conn, cpts_id: int, **fields: Any) -> None:
 def _union_wkb(pieces: list[bytes]) -> bytes | None:
     if not pieces:
         return None
-    merged = shapely.coverage_union_all(shapely.from_wkb(pieces))
+    merged = dissolve(shapely.from_wkb(pieces))
     if isinstance(merged, shapely.Polygon):
         merged = shapely.MultiPolygon([merged])
     return bytes(shapely.to_wkb(merged))

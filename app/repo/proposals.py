@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import shapely
 
 from app.db import Conn
+from app.domain.dissolve import dissolve
 from app.domain.proposals import Shapes
 
 # Places a code in a polygon note (« … son territoire reste dessiné dans celui de 15141 »).
@@ -61,6 +62,6 @@ def outlines(conn: Conn, groups: Sequence[Sequence[str]]) -> list[dict[str, obje
         if not pieces:
             found.append(None)
             continue
-        merged = shapely.coverage_union_all(pieces)
+        merged = dissolve(pieces)
         found.append(shapely.geometry.mapping(shapely.set_precision(merged, 1e-5)))
     return found

@@ -15,6 +15,7 @@ import shapely
 from app.domain.communes import search_form
 from app.domain.cpts_access import STATUS_LABELS
 from app.domain.csv_safety import excel_csv, xlsx_append
+from app.domain.dissolve import dissolve
 from app.repo import coverage as repo
 from app.services.coverage import CoverageReport
 from app.services.cpts import Context
@@ -166,7 +167,7 @@ def _outline(codes: Iterable[str], geometries: dict[str, bytes]) -> dict[str, An
     pieces = [geometries[c] for c in codes if c in geometries]
     if not pieces:
         return None
-    return _rounded(shapely.coverage_union_all(shapely.from_wkb(pieces)))
+    return _rounded(dissolve(shapely.from_wkb(pieces)))
 
 
 def to_geojson(ctx: Context, report: CoverageReport) -> ExportFile:

@@ -24,6 +24,7 @@ import shapely
 
 from app.domain.coverage import scope_mask
 from app.domain.cpts_access import STATUS_LABELS, STATUSES, Visibility, split_claims
+from app.domain.dissolve import dissolve
 from app.domain.perimeter import Claim
 from app.domain.size_rules import size_class_for
 from app.ogc.protocol import transformer_for
@@ -147,7 +148,7 @@ def build_layers(ctx: Context, report: CoverageReport) -> Layers:
             "deborde_du_perimetre": "oui" if zone["extends_outside_scope"] else "non",
             "nb_cpts_voisines": len(zone["adjacent_cpts"]),
             "cpts_voisines": " ; ".join(_label(a) for a in zone["adjacent_cpts"]) or None},
-            shapely.coverage_union_all(pieces) if pieces else None)
+            dissolve(pieces) if pieces else None)
 
     for overlap in view["overlaps"]:
         _add(layers, "chevauchements", zone_of(overlap["departement"]), {

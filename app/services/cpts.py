@@ -32,6 +32,7 @@ from app.domain.cpts_access import (
     cpts_read_scope,
     cpts_visibility,
     next_stage,
+    sees_everything,
     siege_in_perimeter,
     split_claims,
 )
@@ -190,9 +191,30 @@ def current_many(ctx: Context, ids: Sequence[int], *, for_update: bool = False
 
 
 def visibility_of(ctx: Context, ids: Iterable[int]) -> dict[int, Visibility]:
-    """What the user may see of each of these CPTS (scenarios included)."""
-    return {cpts_id: current.visibility
-            for cpts_id, current in current_many(ctx, sorted(set(ids))).items()}
+    """What the user may see of each of these CPTS (scenarios included), in two queries
+    whatever their number: their rows, and the units of them and of the user's own CPTS
+    (a carrier sees the outline of a submitted draft only where it overlaps one of its own)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    if sees_everything(ctx.user):
+        return dict.fromkeys(wanted, Visibility.FULL)
+    rows = repo.get_many(ctx.conn, wanted)
+    own = ctx.user.cpts_ids if ctx.user is not None else frozenset()
+    members = repo.members_many(ctx.conn, sorted(set(rows) | own))
+    own_units = {cpts_id: set(members.get(cpts_id, ())) for cpts_id in own}
+    units = ctx.graph.units
+    found = {}
+    for cpts_id, row in rows.items():
+        held = members[cpts_id]
+        ref = CptsRef(
+            id=cpts_id, status=Status(row["status"]), region=row["region"],
+            regions=frozenset(units[c].region for c in held if c in units),
+            submitted=row["submitted_at"] is not None, is_scenario=bool(row["is_scenario"]),
+            overlaps=frozenset(other for other, theirs in own_units.items()
+                               if other != cpts_id and not theirs.isdisjoint(held)))
+        found[cpts_id] = cpts_visibility(ctx.user, ref, publish_signed=ctx.publish_signed)
+    return found
 
 
 def claims_seen(ctx: Context, claims: Iterable[Claim]) -> tuple[list[Claim], HiddenClaims]:

@@ -30,6 +30,7 @@ from app.domain.cpts_access import (
     cpts_read_scope,
     split_claims,
 )
+from app.domain.dissolve import dissolve
 from app.domain.perimeter import Claim
 from app.errors import ProblemError
 from app.ogc import protocol
@@ -397,7 +398,7 @@ def _shapes(ctx: Context, groups: Sequence[Sequence[str]], query: ItemsQuery) ->
     shapes = []
     for group in groups:
         pieces = [stored[c] for c in group if c in stored]
-        shapes.append(shapely.coverage_union_all(shapely.from_wkb(pieces)) if pieces else None)
+        shapes.append(dissolve(shapely.from_wkb(pieces)) if pieces else None)
     return protocol.encode_shapes(np.array(shapes, dtype=object), srid, query.crs,
                                   query.band.decimals(query.crs))
 
