@@ -22,3 +22,10 @@ def test_edges_crossing_by_a_hair_still_dissolve() -> None:
     assert merged.is_valid
     assert abs(merged.area - 2.0) < 1e-6
     assert shapely.get_num_interior_rings(merged) == 0
+
+
+def test_a_piece_self_intersecting_after_reprojection_is_repaired() -> None:
+    bow = Polygon([(1, 0), (2, 1), (2, 0), (1, 1)])  # a bow tie: invalid on its own
+    square = Polygon([(0, 0), (1, 0), (1, 1), (0, 1)])
+    merged = dissolve([square, bow])
+    assert merged.is_valid and abs(merged.area - 1.5) < 1e-9

@@ -4,7 +4,8 @@ The units of a band form an exact coverage in the projection they were built in,
 edge-based `coverage_union_all` is exact and several times faster than an overlay. After a
 change of projection (the light band stored in Web Mercator, read in WGS84), rounding can leave
 a few nearly collinear edges crossing by a nanodegree (seen in the Vosges); GEOS then refuses
-the coverage union, and the slower, robust overlay union takes over for that outline only.
+the coverage union (or finds a piece self-intersecting), and the slower overlay union of the
+repaired pieces takes over for that outline only.
 """
 
 from typing import Any
@@ -19,4 +20,4 @@ def dissolve(pieces: Any) -> Any:
     try:
         return shapely.coverage_union_all(pieces)
     except GEOSException:
-        return shapely.union_all(pieces)
+        return shapely.union_all(shapely.make_valid(pieces))
