@@ -69,8 +69,10 @@ def test_the_rule_touches_only_text_that_starts_a_formula() -> None:
 
 def test_the_perimeter_csv_neutralises_text_but_keeps_numbers() -> None:
     content = to_csv([{"code": "06088", "nom": "=1+2", "departement": "06",
-                       "population": -1, "population_year": 2023}])
-    assert csv_rows(content)[1] == ["06088", "'=1+2", "06", "-1", "2023"]
+                       "population": -1, "population_year": 2023}],
+                     {"id": 7, "name": "@SUM(A1)", "status": "aci_signe", "version": 2})
+    assert csv_rows(content)[1] == ["7", "'@SUM(A1)", "ACI signé", "2", "06088", "'=1+2", "06",
+                                    "-1", "2023"]
 
 
 def test_the_perimeter_export_of_a_hostile_cpts_is_safe(admin: TestClient,
@@ -78,7 +80,7 @@ def test_the_perimeter_export_of_a_hostile_cpts_is_safe(admin: TestClient,
     answer = admin.get(f"/api/cpts/{hostile[0]}/export", params={"format": "csv"})
     assert answer.status_code == 200, answer.text
     rows = csv_rows(answer.content)
-    assert rows[0][0] == "code_commune" and {r[0] for r in rows[1:]} == set(FIRST)
+    assert rows[0][4] == "code_commune" and {r[4] for r in rows[1:-1]} == set(FIRST)
     assert_no_formula(rows)
     workbook = admin.get(f"/api/cpts/{hostile[0]}/export", params={"format": "xlsx"})
     assert workbook.status_code == 200

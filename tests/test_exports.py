@@ -52,15 +52,26 @@ def test_csv_opens_in_excel_with_bom_semicolons_and_accents(
     content = export(auth_client, cpts_id, "csv")
     assert content.startswith(b"\xef\xbb\xbf")
     text = content.decode("utf-8-sig")
-    assert text.splitlines()[0] == ("code_commune;nom_commune;departement;population;"
-                                    "population_year")
+    assert text.splitlines()[0] == ("cpts_id;cpts_nom;cpts_stade;cpts_version;code_commune;"
+                                    "nom_commune;departement;population;population_year")
     assert "\r\n" in text
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))[1:]
+    table = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert {len(row) for row in table} == {9}, "one table: every row has every column"
+    rows, total = table[1:-1], table[-1]
     expected = members(conn)
-    assert [row[0] for row in rows] == sorted(MEMBERS)
-    assert rows[0][:3] == ["06059", "Èze", "06"]
-    assert [int(row[3]) for row in rows] == [r["population"] for r in expected]
-    assert {row[4] for row in rows} == {"2023"}
+    view = auth_client.get(f"/api/cpts/{cpts_id}").json()
+    # the CPTS on every row, the total included
+    assert {tuple(row[:4]) for row in table[1:]} == {
+        (str(cpts_id), view["name"], "lettre d'intention", str(view["version"]))}
+    assert view["name"].startswith("CPTS Nice Est & Èze")
+    assert [row[4] for row in rows] == sorted(MEMBERS)
+    assert rows[0][4:7] == ["06059", "Èze", "06"]
+    assert [int(row[7]) for row in rows] == [r["population"] for r in expected]
+    assert {row[8] for row in rows} == {"2023"}
+    # the total: the communes counted, the population summed, as the CPTS reads it
+    assert total[4:7] == ["Total", "5 communes", "06"]
+    assert int(total[7]) == sum(int(r["population"]) for r in expected) == view["population"]
+    assert total[8] == "2023"
 
 
 def test_xlsx_has_the_communes_and_a_summary(auth_client: TestClient, cpts_id: int,

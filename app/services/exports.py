@@ -29,7 +29,14 @@ MEDIA_TYPES: dict[str, str] = {
     "geojson": "application/geo+json",
     "gpkg": "application/geopackage+sqlite3",
 }
-CSV_COLUMNS = ("code_commune", "nom_commune", "departement", "population", "population_year")
+# The CPTS on every row (files of several CPTS can be stacked, filtered, pivoted), then the
+# commune; the last row, « Total », sums the population of the perimeter. One table, no
+# comment line: Excel, LibreOffice and pandas read it as it is.
+CSV_CPTS_COLUMNS = ("cpts_id", "cpts_nom", "cpts_stade", "cpts_version")
+CSV_COMMUNE_COLUMNS = ("code_commune", "nom_commune", "departement", "population",
+                       "population_year")
+CSV_COLUMNS = CSV_CPTS_COLUMNS + CSV_COMMUNE_COLUMNS
+CSV_TOTAL = "Total"
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ def export_cpts(ctx: Context, cpts_id: int, file_format: ExportFormat, *,
     view["indicators"] = indicator_exports.for_cpts(ctx, cpts_id)
     codes = list(view["communes"])
     if file_format == "csv":
-        content = to_csv(repo.member_communes(ctx.conn, codes, geometry=False))
+        content = to_csv(repo.member_communes(ctx.conn, codes, geometry=False), view)
     elif file_format == "xlsx":
         content = to_xlsx(view, repo.member_communes(ctx.conn, codes, geometry=False))
     elif file_format == "geojson":
@@ -81,11 +88,20 @@ def export_cpts(ctx: Context, cpts_id: int, file_format: ExportFormat, *,
                       file_name(cpts_id, view["name"], file_format))
 
 
-def to_csv(communes: list[dict[str, Any]]) -> bytes:
-    """`;`-separated, CRLF, UTF-8 with a BOM: Excel opens it with its accents."""
-    return excel_csv(CSV_COLUMNS, ([row["code"], row["nom"], row["departement"],
-                                    row["population"], row["population_year"]]
-                                   for row in communes))
+def to_csv(communes: list[dict[str, Any]], cpts: dict[str, Any]) -> bytes:
+    """`;`-separated, CRLF, UTF-8 with a BOM: Excel opens it with its accents. Each row: the
+    CPTS (`id`, `name`, `status`, `version` of `cpts`) and one commune; then the « Total » row
+    (number of communes, their départements, population summed)."""
+    identity = [cpts["id"], cpts["name"], status_label(cpts["status"]), cpts["version"]]
+    rows: list[list[Any]] = [[*identity, row["code"], row["nom"], row["departement"],
+                              row["population"], row["population_year"]] for row in communes]
+    years = sorted({row["population_year"] for row in communes})
+    count = f"{len(communes)} commune" + ("s" if len(communes) > 1 else "")
+    rows.append([*identity, CSV_TOTAL, count,
+                 ", ".join(sorted({row["departement"] for row in communes})),
+                 sum(int(row["population"]) for row in communes),
+                 years[0] if len(years) == 1 else ", ".join(str(year) for year in years)])
+    return excel_csv(CSV_COLUMNS, rows)
 
 
 def _summary(view: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -109,8 +125,9 @@ def _summary(view: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def to_xlsx(view: dict[str, Any], communes: list[dict[str, Any]]) -> bytes:
-    """Sheet « Communes » (the CSV columns) and sheet « Synthèse » (population, class, rule,
-    version). Text is stored as text: a name starting with `=` never becomes a formula."""
+    """Sheet « Communes » (the CSV's commune columns) and sheet « Synthèse » (population,
+    class, rule, version). Text is stored as text: a name starting with `=` never becomes a
+    formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -118,7 +135,7 @@ def to_xlsx(view: dict[str, Any], communes: list[dict[str, Any]]) -> bytes:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "Communes"
-    xlsx_append(sheet, CSV_COLUMNS)
+    xlsx_append(sheet, CSV_COMMUNE_COLUMNS)
     for row in communes:
         xlsx_append(sheet, (row["code"], row["nom"], row["departement"], row["population"],
                         row["population_year"]))

@@ -39,7 +39,8 @@ def _row(server: LiveServer, cpts_id: int) -> dict[str, Any]:
     return dict(row)
 
 
-def _open(ui: MapPage, cpts_id: int) -> None:
+def open_in_edit(ui: MapPage, cpts_id: int) -> None:
+    """Open a CPTS from the edit tab's chooser."""
     page = ui.page
     if page.get_attribute("#tab-edit", "aria-selected") != "true":
         page.click("#tab-edit")
@@ -85,7 +86,7 @@ def _rename_archive_restore_and_scenario(browser: Any, live_server: LiveServer,
                                          cpts_id: int, scenario_id: int) -> None:
     ui = MapPage(sign_in(browser, live_server, recorder, email), live_server, screenshots)
     page = ui.page
-    _open(ui, cpts_id)
+    open_in_edit(ui, cpts_id)
     assert page.is_hidden("#edit-scenario"), "a CPTS of the official map carries no mark"
     assert page.is_visible("#manage-rename") and page.is_visible("#manage-archive")
     page.fill("#manage-name", "CPTS Renommée depuis la carte")
@@ -109,7 +110,7 @@ def _rename_archive_restore_and_scenario(browser: Any, live_server: LiveServer,
     ui.wait_until("document.querySelector('#legend').textContent"
                   ".includes('CPTS Renommée depuis la carte')")
 
-    _open(ui, scenario_id)
+    open_in_edit(ui, scenario_id)
     page.wait_for_selector("#edit-scenario:not([hidden])")
     assert str(page.text_content("#edit-scenario")).startswith("⚑ Scénario privé de l'ARS")
     border = page.eval_on_selector("#edit-scenario", "e => getComputedStyle(e).borderLeftColor")
@@ -129,7 +130,7 @@ def test_an_observer_gets_no_rename_nor_archive(browser: Any, live_server: LiveS
     cpts_id = next(iter(live_server.cpts_ids.values()))
     email = make_user(live_server, "observer", regions=("93",))
     ui = MapPage(sign_in(browser, live_server, recorder, email), live_server, screenshots)
-    _open(ui, cpts_id)
+    open_in_edit(ui, cpts_id)
     assert ui.page.text_content("#edit-manage") == ""
     assert ui.page.query_selector("#manage-archive") is None
     ui.page.context.close()
