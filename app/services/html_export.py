@@ -8,7 +8,8 @@ from html import escape
 from typing import Any
 
 import folium
-from branca.element import Element, Figure
+from branca.element import Element, Figure, MacroElement
+from jinja2 import Template
 
 from app.domain.cpts_access import status_label
 from app.repo import map_data as repo
@@ -31,6 +32,20 @@ class StandaloneMap(folium.Map):
     default_css: list[tuple[str, str]] = []  # noqa: RUF012
 
 
+class MetricScale(MacroElement):
+    """A scale in metres and kilometres only (folium's `control_scale` adds miles and feet)."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "MetricScale"
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+
 def _people(value: int) -> str:
     return f"{value:,}".replace(",", "\u202f")
 
@@ -51,11 +66,19 @@ def _summary_html(view: dict[str, Any]) -> str:
 </div>"""
 
 
+# The map and the summary side by side (stacked on a narrow screen): the summary never lies
+# over the perimeter.
 _PAGE_STYLE = """
 html, body { margin: 0; height: 100%; font-family: system-ui, Arial, sans-serif; }
-.cpts-summary { position: absolute; z-index: 1000; top: 10px; right: 10px; max-width: 360px;
-  background: rgba(255,255,255,.95); padding: 8px 12px; border-radius: 6px;
-  box-shadow: 0 1px 6px rgba(0,0,0,.3); font-size: 14px; }
+.folium-map { position: absolute !important; left: 0 !important; top: 0 !important;
+  bottom: 0; right: 380px; width: auto !important; height: auto !important; }
+.cpts-summary { position: absolute; top: 0; right: 0; bottom: 0; width: 380px;
+  box-sizing: border-box; overflow-y: auto; background: #fff; padding: 10px 14px;
+  border-left: 1px solid #ccc; font-size: 14px; }
+@media (max-width: 700px) {
+  .folium-map { right: 0; bottom: 45%; }
+  .cpts-summary { top: 55%; width: 100%; border-left: 0; border-top: 1px solid #ccc; }
+}
 .cpts-summary h1 { font-size: 17px; margin: 0 0 4px; }
 .cpts-summary p { margin: 4px 0; }
 .cpts-summary ul { margin: 4px 0; padding-left: 18px; font-size: 13px; }
@@ -64,7 +87,7 @@ html, body { margin: 0; height: 100%; font-family: system-ui, Arial, sans-serif;
 
 def render_html(view: dict[str, Any], shapes: dict[str, Any]) -> str:
     """The standalone page of one CPTS view (as `app.services.cpts.read` gives it)."""
-    fmap = StandaloneMap(location=(46.6, 2.45), zoom_start=9, tiles=None, control_scale=True)
+    fmap = StandaloneMap(location=(46.6, 2.45), zoom_start=9, tiles=None, control_scale=False)
     figure = fmap.get_root()
     assert isinstance(figure, Figure)
     figure.header.add_child(Element('<meta charset="utf-8">'), name="charset", index=0)
@@ -95,6 +118,7 @@ def render_html(view: dict[str, Any], shapes: dict[str, Any]) -> str:
     if bounds:
         fmap.fit_bounds(bounds)
     figure.html.add_child(Element(_summary_html(view)), name="summary")
+    MetricScale().add_to(fmap)
     html = figure.render()
     return html.replace("<html>", '<html lang="fr">', 1)
 
