@@ -16,6 +16,7 @@ import { LabelsLayer } from "./labels.js";
 import { OverviewLayer } from "./overview.js";
 import { SearchBox } from "./search.js";
 import { TerritoryBox } from "./territory.js";
+import { ChoroplethControl, choroplethStyle } from "./choropleth.js";
 import { ImportPanel } from "./imports.js";
 import { TokensPanel } from "./tokens.js";
 import { formatHash, parseHash } from "./urlstate.js";
@@ -73,8 +74,11 @@ const white = new WhiteZonesView({
 // it is opened or started, whatever the order of the calls.)
 const editPaint = edit.style();
 const coveragePaint = coverage.style();
+let choropleth = null;  // the indicator map, when one is chosen (coverage and zones blanches views)
 function paint(code) {
-  return mode === "edit" && edit.active ? editPaint(code) : coveragePaint(code);
+  if (mode === "edit" && edit.active) return editPaint(code);
+  if (mode !== "edit" && choropleth?.answer) return choroplethStyle(choropleth.answer, code);
+  return coveragePaint(code);
 }
 communes.setStyle(paint);
 
@@ -275,6 +279,13 @@ function bindTools() {
       api, root: $("#import-panel"), statuses: config.statuses, role: config.user.role,
       onImported: () => Promise.all([loadOverview(), loadPerimeters()]),
     });
+  });
+  const choroplethBox = $("#choropleth-box");
+  choroplethBox.addEventListener("toggle", () => {
+    if (!choroplethBox.open || choroplethBox.dataset.built) return;
+    choroplethBox.dataset.built = "true";
+    choropleth = new ChoroplethControl({ api, root: $("#choropleth-panel"), onChange: () => communes.restyleAll() });
+    choropleth.load();
   });
   const tokensBox = $("#tokens-box");
   tokensBox.addEventListener("toggle", () => {
