@@ -6,6 +6,7 @@ caller's transaction. Routers, the command line and the bulk import call these f
 """
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -366,6 +367,10 @@ def _check_status(status: str) -> Status:
     return Status(status)
 
 
+# From this many versions written at once, outlines are dissolved beside the analyses.
+PARALLEL_OUTLINES_FROM = 20
+
+
 @dataclass(frozen=True)
 class NewVersion:
     """A version to write: the CPTS as it will stand, and its units before."""
@@ -386,8 +391,17 @@ def _write_versions(ctx: Context, new: Sequence[NewVersion]) -> list[Analysis]:
     in a few statements whatever their number."""
     if not new:
         return []
-    results = [analyse(v.members, ctx.graph, ctx.rule(v.effective_date)) for v in new]
-    outlines = repo.dissolved_outlines(ctx.conn, [v.members for v in new])
+    if len(new) < PARALLEL_OUTLINES_FROM:
+        results = [analyse(v.members, ctx.graph, ctx.rule(v.effective_date)) for v in new]
+        outlines = repo.dissolved_outlines(ctx.conn, [v.members for v in new])
+    else:
+        # Many versions (imports, COG migrations): the outlines' polygons are fetched and
+        # dissolved (database waits and GEOS, both without the GIL) while this thread analyses
+        # the perimeters; nothing else uses the connection meanwhile.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(repo.dissolved_outlines, ctx.conn, [v.members for v in new])
+            results = [analyse(v.members, ctx.graph, ctx.rule(v.effective_date)) for v in new]
+            outlines = pending.result()
     rows, diffs = [], []
     for v, result, (outline, light) in zip(new, results, outlines, strict=True):
         added = sorted(set(v.members) - set(v.previous))
