@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
 from app.api.cpts import CodeList, CptsContext
+from app.domain.cpts_access import Actions
 from app.errors import ProblemError
 from app.services import map_data as service
 
@@ -39,17 +40,6 @@ class PerimetersOut(BaseModel):
     population_year: int
     size_rule: str
     cpts: list[PerimeterOut]
-
-
-class ActionsOut(BaseModel):
-    edit: bool
-    request_stage: bool
-    accept_stage: bool
-    request_changes: bool
-    archive: bool
-    restore: bool
-    export: bool
-    comment: bool
 
 
 class GroupOut(BaseModel):
@@ -185,10 +175,12 @@ def map_unit_at(lat: Annotated[float, Query(ge=-90, le=90)],
     return service.unit_at(ctx, lon, lat)
 
 
-@router.get("/map/cpts/{cpts_id}/actions", response_model=ActionsOut)
-def map_actions(cpts_id: int, ctx: CptsContext) -> dict[str, bool]:
-    """Ce que l'utilisateur peut faire de cette CPTS (la page cache le reste)."""
-    return service.actions(ctx, cpts_id).as_dict()
+@router.get("/map/cpts/{cpts_id}/actions", response_model=Actions)
+def map_actions(cpts_id: int, ctx: CptsContext) -> Actions:
+    """Ce que l'utilisateur peut faire de cette CPTS (la page cache le reste). Le schéma est
+    celui de la règle elle-même (`app.domain.cpts_access.Actions`) : une action ajoutée à la
+    règle arrive à la page sans second modèle à tenir à jour."""
+    return service.actions(ctx, cpts_id)
 
 
 @router.get("/map/groups/{kind}/{code}", response_model=GroupOut)
