@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,6 +88,19 @@ class Settings(BaseSettings):
     trusted_origins: str = Field(
         default="", description="Comma-separated origins (https://carte.example.fr) besides "
                                 "the service's own from which browsers may sign in and write.")
+
+    # --- Look of the pages (app/services/theme.py) ------------------------------------------
+    # The DSFR (Système de Design de l'État) may be used only on websites of the French State:
+    # territorial administrations (régions, départements, communes…) and private actors may not
+    # use it, and a State administration needs the approval of the Service d'information du
+    # Gouvernement. Hence the default is the project's own theme, without the State's identity.
+    ui_theme: Literal["cpts", "dsfr"] = Field(
+        default="cpts",
+        description="Theme of the pages: `cpts` (default), the project's own look, without the "
+                    "State's identity (no Marianne, no « République Française » block, no DSFR "
+                    "file); `dsfr`, the Système de Design de l'État, for State websites only "
+                    "(its terms of use forbid it to territorial administrations and private "
+                    "actors; State administrations need an approval).")
 
 
 @lru_cache
