@@ -398,6 +398,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/map/overview"): Case(get("/api/map/overview"), plain(signed_in(200))),
     ("GET", "/api/map/unit-at"): Case(get("/api/map/unit-at?lat=43.7764&lon=7.5048"),
                                       plain(signed_in(200))),
+    ("GET", "/api/map/neighbours/{code}"): Case(get("/api/map/neighbours/06083"),
+                                                plain(signed_in(200))),
     ("GET", "/api/map/cpts/{cpts_id}/actions"): Case(_map_actions, READ_CPTS),
     ("GET", "/api/map/groups/{kind}/{code}"):
         Case(get("/api/map/groups/epci/240600551"), plain(signed_in(200))),

@@ -302,6 +302,7 @@ WALK: dict[tuple[str, str], Call] = {
     ("GET", "/api/map/perimeters"): _get("/api/map/perimeters", include_archived="true"),
     ("GET", "/api/map/overview"): _get("/api/map/overview"),
     ("GET", "/api/map/unit-at"): _get("/api/map/unit-at", lat=43.78, lon=7.5),
+    ("GET", "/api/map/neighbours/{code}"): _get("/api/map/neighbours/06083"),
     ("GET", "/api/map/cpts/{cpts_id}/actions"): lambda c, s, w: (
         c.get(f"/api/map/cpts/{i}/actions") for i in (s.draft_id, s.scenario_id, *w.own)),
     ("GET", "/api/map/groups/{kind}/{code}"): _groups,

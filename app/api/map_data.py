@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
 from app.api.cpts import CodeList, CptsContext
+from app.domain.communes import is_commune_code, normalise_code
 from app.domain.cpts_access import Actions
 from app.errors import ProblemError
 from app.services import map_data as service
@@ -173,6 +174,31 @@ def map_unit_at(lat: Annotated[float, Query(ge=-90, le=90)],
                 ctx: CptsContext) -> dict[str, str]:
     """La commune (ou l'arrondissement) sous un point : un clic sur la carte nationale."""
     return service.unit_at(ctx, lon, lat)
+
+
+class NeighbourOut(BaseModel):
+    code: str
+    nom: str
+    lat: float
+    lon: float
+
+
+class NeighboursOut(NeighbourOut):
+    geometry: dict[str, Any] = Field(description="Contour simplifié (~10 m), GeoJSON WGS84")
+    neighbours: list[NeighbourOut] = Field(description="Unités qui partagent une limite")
+
+
+@router.get("/map/neighbours/{code}", response_model=NeighboursOut,
+            responses={404: {"description": "Aucune unité de la carte n'a ce code"}})
+def map_neighbours(code: str, ctx: CptsContext) -> dict[str, Any]:
+    """Une commune (ou un arrondissement), son contour et ses voisines avec leur point : les
+    flèches du clavier passent de l'une à l'autre sur la carte. Géographie seulement."""
+    code = normalise_code(code)
+    if not is_commune_code(code):
+        raise ProblemError(422, "invalid_commune_code",
+                           f"« {code} » n'est pas un code commune INSEE (5 caractères, ex. "
+                           f"06088 ou 2A004).")
+    return service.neighbours(ctx, code)
 
 
 @router.get("/map/cpts/{cpts_id}/actions", response_model=Actions)

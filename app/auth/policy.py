@@ -169,6 +169,7 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/map/perimeters"): SIGNED_IN,
     ("GET", "/api/map/overview"): SIGNED_IN,
     ("GET", "/api/map/unit-at"): SIGNED_IN,
+    ("GET", "/api/map/neighbours/{code}"): SIGNED_IN,
     ("GET", "/api/map/cpts/{cpts_id}/actions"): SIGNED_IN,
     ("GET", "/api/map/groups/{kind}/{code}"): SIGNED_IN,
     ("POST", "/api/map/selection"): SIGNED_IN,

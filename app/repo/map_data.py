@@ -141,3 +141,23 @@ def unit_at(conn: Conn, lon: float, lat: float) -> str | None:
            WHERE is_unit AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))
            ORDER BY code LIMIT 1""", (lon, lat)).fetchone()
     return None if row is None else str(row["code"])
+
+
+def neighbours(conn: Conn, code: str) -> dict[str, Any] | None:
+    """A unit with its outline (WGS84 GeoJSON, simplified to ~10 m) and its point, and the units
+    sharing a border with it, each with its point (keyboard moves across the map)."""
+    row = conn.execute(
+        """SELECT code, nom, ST_Y(point) AS lat, ST_X(point) AS lon,
+                  ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, 0.0001), 5) AS geometry
+           FROM commune WHERE code = %s AND is_unit AND has_polygon""", (code,)).fetchone()
+    if row is None:
+        return None
+    rows = conn.execute(
+        """SELECT n.code, n.nom, ST_Y(n.point) AS lat, ST_X(n.point) AS lon
+           FROM unit_adjacency a JOIN commune n ON n.code = a.neighbour
+           WHERE a.code = %s AND n.is_unit AND n.point IS NOT NULL
+           ORDER BY n.code""", (code,)).fetchall()
+    return {"code": row["code"], "nom": row["nom"], "lat": row["lat"], "lon": row["lon"],
+            "geometry": row["geometry"],
+            "neighbours": [{"code": r["code"], "nom": r["nom"], "lat": r["lat"], "lon": r["lon"]}
+                           for r in rows]}

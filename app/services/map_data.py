@@ -104,6 +104,15 @@ def unit_at(ctx: Context, lon: float, lat: float) -> dict[str, str]:
     return {"code": code}
 
 
+def neighbours(ctx: Context, code: str) -> dict[str, Any]:
+    """A unit, its outline and its neighbours with their points (reference geography only)."""
+    found = repo.neighbours(ctx.conn, code)
+    if found is None:
+        raise ProblemError(404, "unit_not_found",
+                           f"Aucune commune de la carte n'a le code « {code} ».")
+    return found | {"geometry": json.loads(found["geometry"])}
+
+
 def actions(ctx: Context, cpts_id: int) -> Actions:
     """What the user may do with one CPTS (`app.domain.cpts_access.allowed_actions`)."""
     current = cpts_service.load_readable(ctx, cpts_id)
