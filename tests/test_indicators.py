@@ -335,6 +335,13 @@ def test_doctors_zoning_imported_by_postal_code_and_name_with_its_match_report(
         "indicator": f"{zoning['table']}.zonage"}).json()
     assert by_commune["values"]["06001"] in {"1_ZIP", "2_ZAC", "3_HZ", "4_ZAR"}
     assert [e["label"] for e in by_commune["legend"]] == ["ZIP", "ZAC", "ZAR", "hors zonage"]
+    # The ZIP share per commune: 1 where the commune is in ZIP, 0 elsewhere, cut into classes.
+    share = auth_client.get("/api/indicators/map", params={
+        "indicator": f"{zoning['table']}.zonage", "category": "1_ZIP"}).json()
+    assert share["unit"] == "part de la population en ZIP"
+    assert {code: value == 1.0 for code, value in share["values"].items()} == {
+        code: zone == "1_ZIP" for code, zone in by_commune["values"].items()}
+    assert sum(e["count"] for e in share["legend"]) == len(share["values"])
 
 
 def test_choropleth_classes_per_commune(auth_client: TestClient) -> None:

@@ -425,7 +425,8 @@ def choropleth(ctx: Context, *, indicator: str, level: Literal["commune", "cpts"
                scheme: Scheme, k: int, category: str | None = None,
                vintage: str | None = None) -> dict[str, Any]:
     """One indicator per commune (its own value) or per visible CPTS (aggregated), cut into
-    classes with a legend; a category column per commune is drawn by category."""
+    classes with a legend; a category column is drawn per commune by category, or as the
+    share of the population in `category` (per commune: 1 or 0; per CPTS: aggregated)."""
     table, key = _parse_indicator(indicator)
     state = _memory.state(ctx)
     version = _readable_versions(ctx, state, table, vintage)[0]
@@ -442,7 +443,7 @@ def choropleth(ctx: Context, *, indicator: str, level: Literal["commune", "cpts"
     out: dict[str, Any] = dataset.meta() | {"indicator": column.as_dict(), "level": level,
                                              "scheme": scheme}
     compiled = dataset.compiled
-    if level == "commune" and column.aggregation == "share":
+    if level == "commune" and column.aggregation == "share" and category is None:
         indices = compiled.categories[position]
         values: dict[str, Any] = {code: column.categories[int(k)].value
                                   for code, k in zip(compiled.codes, indices, strict=True)
@@ -456,7 +457,12 @@ def choropleth(ctx: Context, *, indicator: str, level: Literal["commune", "cpts"
         out["values"] = values
         return out
     numbers: dict[str, float] = {}
-    if level == "commune":
+    if level == "commune" and column.aggregation == "share":
+        wanted = next(i for i, c in enumerate(column.categories) if c.value == category)
+        for code, index in zip(compiled.codes, compiled.categories[position], strict=True):
+            if index >= 0:
+                numbers[code] = 1.0 if int(index) == wanted else 0.0
+    elif level == "commune":
         for code, number in zip(compiled.codes, compiled.numbers[position], strict=True):
             if number == number:  # not NaN
                 numbers[code] = float(number)

@@ -69,7 +69,7 @@ def test_three_claimants_of_nice_read_as_three_and_are_named(
     page.mouse.move(x + 2, y + 2)
     page.wait_for_selector("#hover-name:not([hidden])")
     hover = str(page.text_content("#hover-name"))
-    assert f"Nice ({NICE})" in hover and "Chevauchement" in hover
+    assert f"Nice ({NICE})" in hover and "— chevauchement" in hover
     for name in claimants:
         assert name in hover, hover
     ui.shot("78-nice-survol")

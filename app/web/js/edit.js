@@ -245,7 +245,8 @@ export class EditMode {
     const seq = ++this.seq;
     const codes = this.store.codes();
     if (this.controller) this.controller.abort();
-    refreshIndicators(this.api, codes);
+    const click = this.pendingClick?.seq === seq ? { started: this.pendingClick.started, metrics: this.metrics } : null;
+    refreshIndicators(this.api, codes, click);
     if (codes.length === 0) { renderEmpty(); this.recordClick(seq); return; }
     this.controller = new AbortController();
     const body = this.cpts ? { cpts_id: this.cpts.id, communes: codes } : { communes: codes };

@@ -3,7 +3,7 @@
 // figures for its département, its région and France; and the legend of an indicator map
 // (GET /api/indicators/map). Pure formatting functions first (tested with node), then the DOM.
 
-import { formatInteger, formatPercent } from "./format.js";
+import { formatInteger, formatPercent, plural } from "./format.js";
 
 const NUMBER = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 1 });
 
@@ -52,16 +52,53 @@ export function comparisonTitles(answer) {
   return (answer.comparisons || []).map((c) => c.nom || c.level_label || c.level);
 }
 
-/** The colour of an area on an indicator map (null: no value, left unpainted). */
+/** The fill of an area without a value on an indicator map (communes and CPTS alike). */
+export const NO_DATA_COLOUR = "#bdbdbd";
+
+/** The colour of an area on an indicator map (null: no value). */
 export function choroplethColour(mapAnswer, code) {
   return mapAnswer?.classes?.[code] ?? null;
 }
 
-/** Legend lines of an indicator map: colour, label and how many areas. */
+/** Whether the map shows the share of the population in one category (values from 0 to 1). */
+function isShare(mapAnswer) {
+  return Boolean(mapAnswer?.category) && mapAnswer?.indicator?.aggregation === "share";
+}
+
+/** How many areas: « 3 communes », « 1 CPTS ». */
+export function areaCount(count, level) {
+  return level === "cpts" ? `${formatInteger(count)} CPTS` : plural(count, "commune");
+}
+
+/**
+ * Legend lines of an indicator map: colour, label and how many areas; the classes of a share
+ * in per cent (« 25,0 % à 50,0 % »), the others as the server wrote them.
+ */
 export function legendLines(mapAnswer) {
+  const share = isShare(mapAnswer);
   return (mapAnswer?.legend || []).map((entry) => ({
-    colour: entry.colour, label: entry.label, count: entry.count,
+    colour: entry.colour, count: entry.count,
+    label: share && entry.lower !== undefined
+      ? `${formatPercent(entry.lower)} à ${formatPercent(entry.upper)}` : entry.label,
   }));
+}
+
+/** The legend's title: « Médecins généralistes (médecins) », « Zonage médecins : part de la
+ * population en ZIP ». */
+export function legendTitle(mapAnswer) {
+  const indicator = mapAnswer?.indicator || {};
+  const label = indicator.label ?? "";
+  if (isShare(mapAnswer)) return `${label} : ${mapAnswer.unit}`;
+  return indicator.unit ? `${label} (${indicator.unit})` : label;
+}
+
+/** Where the figures come from: « Source : ARS, millésime 2024 ». */
+export function legendSource(mapAnswer) {
+  const indicator = mapAnswer?.indicator || {};
+  const source = indicator.source || mapAnswer?.source;
+  const vintage = indicator.vintage || mapAnswer?.vintage;
+  return [source ? `Source : ${source}` : null, vintage ? `millésime ${vintage}` : null]
+    .filter(Boolean).join(", ");
 }
 
 // --- The panel block ----------------------------------------------------------------------
@@ -115,8 +152,12 @@ export function renderIndicators(box, answer) {
   box.append(table);
 }
 
-/** Fetch and draw the indicators of the units being edited; a newer call wins. */
-export async function refreshIndicators(api, codes) {
+/**
+ * Fetch and draw the indicators of the units being edited; a newer call wins. `click`
+ * ({ started, metrics }) is the edit click that asked for them: the time from it to the
+ * indicators drawn goes to `metrics.indicatorClicks` (benchmarks/indicators.py reads it).
+ */
+export async function refreshIndicators(api, codes, click = null) {
   const box = block();
   if (!box) return;
   const seq = ++sequence;
@@ -127,7 +168,10 @@ export async function refreshIndicators(api, codes) {
   try {
     const { data } = await api.request("GET", "/api/indicators",
       { params: { units: codes.join(",") }, signal: controller.signal });
-    if (seq === sequence) renderIndicators(box, data);
+    if (seq === sequence) {
+      renderIndicators(box, data);
+      click?.metrics.indicatorClicks?.push(performance.now() - click.started);
+    }
   } catch (error) {
     if (error.name !== "AbortError" && seq === sequence) {
       box.replaceChildren(cell("p", `Indicateurs indisponibles : ${error.message}`, "muted small"));

@@ -13,7 +13,7 @@ import { CoverageCharts, loadChartLibrary } from "./charts.js";
 import { EditMode } from "./edit.js";
 import { setStatusLabels } from "./format.js";
 import { LabelsLayer } from "./labels.js";
-import { OverviewLayer } from "./overview.js";
+import { claimantsText, OverviewLayer } from "./overview.js";
 import { SearchBox } from "./search.js";
 import { TerritoryBox } from "./territory.js";
 import { ChoroplethControl, choroplethStyle } from "./choropleth.js";
@@ -25,7 +25,7 @@ import { WhiteZonesView } from "./whitezones.js";
 const config = JSON.parse(document.getElementById("cpts-map-config").textContent);
 setStatusLabels(config.statuses);  // the stages as the server defines them
 const map = window[config.names.map];
-const metrics = { started: performance.timeOrigin, firstRender: null, clicks: [], clickPaints: [], territories: [], steps: {} };
+const metrics = { started: performance.timeOrigin, firstRender: null, clicks: [], clickPaints: [], indicatorClicks: [], territories: [], steps: {} };
 const mark = (step) => { metrics.steps[step] = Math.round(performance.now()); };
 mark("module");
 window.cptsMap = { metrics, config };
@@ -90,6 +90,7 @@ function showsCommunes() {
 function updateLayers() {
   const note = $("#zoom-note");
   if (note) note.hidden = showsCommunes();
+  choropleth?.setLevel(showsCommunes() ? "commune" : "cpts");
   if (showsCommunes()) {
     overview.hide();
     communes.show();
@@ -198,17 +199,22 @@ function bindHover() {
     if (!properties?.code) return;
     const covering = perimeters.covering(properties.code, null).map((id) => perimeters.byId.get(id)?.name).filter(Boolean);
     box.replaceChildren(h("strong", {}, `${properties.nom ?? ""} (${properties.code})`),
-      covering.length ? h("div", {}, covering.length > 1 ? `Chevauchement : ${covering.join(" · ")}` : covering[0])
-        : h("div", {}, communesOutside(properties.code) ? "Hors de votre territoire" : "Zone blanche (aucune CPTS)"));
+      h("div", {}, covering.length ? claimantsText(covering)
+        : communesOutside(properties.code) ? "Hors de votre territoire" : "Zone blanche (aucune CPTS)"));
     box.hidden = false;
   });
   communes.layer.on("mouseout", () => { box.hidden = true; });
   map.on("mousemove", (event) => {
+    if (map.hasLayer(overview.group)) {  // the national overview: the CPTS under the pointer
+      const text = claimantsText(overview.namesAt(event.latlng));
+      if (text !== box.textContent) box.replaceChildren(text);
+      box.hidden = !text;
+    }
     if (box.hidden) return;
     box.style.left = `${event.containerPoint.x + 14}px`;
     box.style.top = `${event.containerPoint.y + 14}px`;
   });
-  map.on("zoomstart movestart", () => { box.hidden = true; });
+  map.on("zoomstart movestart mouseout", () => { box.hidden = true; });
 }
 
 function communesOutside(code) { return coverage.outside(code); }
@@ -284,7 +290,10 @@ function bindTools() {
   choroplethBox.addEventListener("toggle", () => {
     if (!choroplethBox.open || choroplethBox.dataset.built) return;
     choroplethBox.dataset.built = "true";
-    choropleth = new ChoroplethControl({ api, root: $("#choropleth-panel"), onChange: () => communes.restyleAll() });
+    choropleth = new ChoroplethControl({
+      api, root: $("#choropleth-panel"), level: showsCommunes() ? "commune" : "cpts",
+      onChange: () => { communes.restyleAll(); overview.setChoropleth(choropleth.cptsAnswer); },
+    });
     choropleth.load();
   });
   const tokensBox = $("#tokens-box");

@@ -6,9 +6,15 @@
 // The shapes are drawn by hand on one canvas: coordinates are kept as Web Mercator fractions in
 // typed arrays (no Leaflet object per point), so building and redrawing France takes a few
 // milliseconds where L.geoJSON took hundreds.
+//
+// The pointer over a CPTS or an overlap names the CPTS (`claimantsText`, the same words as
+// over a commune at higher zooms): names come from the overview the server sent this user, so
+// a CPTS they may not see is never named. With an indicator chosen (`setChoropleth`), each CPTS
+// is painted in the colour of its class (GET /api/indicators/map?level=cpts) instead.
 
 import { coverageStyle } from "./coverage.js";
 import { cptsColor, mixWithWhite, WHITE_ZONE } from "./colors.js";
+import { choroplethColour, NO_DATA_COLOUR } from "./indicators.js";
 
 // The commune layer's fill opacities (coverage.js), flattened over white: shapes drawn opaque
 // hide what lies underneath (the red ground), which translucent ones would let through.
@@ -16,6 +22,52 @@ const SINGLE_OPACITY = 0.6;
 const WHITE_OPACITY = 0.85;
 const GROUND = mixWithWhite(WHITE_ZONE, WHITE_OPACITY);
 export const MUTED_GROUND = "#e3e3e3";
+// The indicator map: the ground where no CPTS lies, and the borders between CPTS.
+export const CHOROPLETH_GROUND = "#ffffff";
+const CHOROPLETH_BORDER = "#4d4d4d";
+
+/** What the pointer over one or several CPTS reads: « A », or « A · B — chevauchement ». */
+export function claimantsText(names) {
+  if (!names.length) return "";
+  return names.length > 1 ? `${names.join(" · ")} — chevauchement` : names[0];
+}
+
+/** A point as Web Mercator fractions [x, y] (as `mercatorRings` stores the shapes). */
+export function mercatorPoint(lat, lon) {
+  return [(lon + 180) / 360, mercatorY(lat)];
+}
+
+/** The bounding box [x0, y0, x1, y1] of flat rings. */
+export function ringsBox(rings) {
+  const box = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const ring of rings) {
+    for (let i = 0; i < ring.length; i += 2) {
+      if (ring[i] < box[0]) box[0] = ring[i];
+      if (ring[i] > box[2]) box[2] = ring[i];
+      if (ring[i + 1] < box[1]) box[1] = ring[i + 1];
+      if (ring[i + 1] > box[3]) box[3] = ring[i + 1];
+    }
+  }
+  return box;
+}
+
+/** Whether [x, y] lies inside flat rings, by the even-odd rule the canvas fills with. */
+export function insideRings(rings, x, y) {
+  let inside = false;
+  for (const ring of rings) {
+    const n = ring.length / 2;
+    for (let i = 0, j = n - 1; i < n; j = i, i += 1) {
+      const xi = ring[2 * i], yi = ring[2 * i + 1], xj = ring[2 * j], yj = ring[2 * j + 1];
+      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+  }
+  return inside;
+}
+
+function mercatorY(lat) {
+  const sin = Math.sin((Math.max(-85.0511, Math.min(85.0511, lat)) * Math.PI) / 180);
+  return 0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI);
+}
 
 /** The rings of a GeoJSON (Multi)Polygon as flat arrays of Web Mercator fractions [x, y, …]. */
 export function mercatorRings(geometry) {
@@ -26,9 +78,8 @@ export function mercatorRings(geometry) {
     for (const ring of polygon) {
       const flat = new Float64Array(ring.length * 2);
       ring.forEach(([lon, lat], index) => {
-        const sin = Math.sin((Math.max(-85.0511, Math.min(85.0511, lat)) * Math.PI) / 180);
         flat[2 * index] = (lon + 180) / 360;
-        flat[2 * index + 1] = 0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI);
+        flat[2 * index + 1] = mercatorY(lat);
       });
       rings.push(flat);
     }
@@ -42,6 +93,8 @@ export class OverviewLayer {
     this.shapes = [];      // { rings, kind, ids, style }
     this.shown = null;
     this.statusOf = new Map();
+    this.nameOf = new Map();
+    this.choropleth = null;  // the answer of GET /api/indicators/map?level=cpts, when one is shown
     const Layer = L.Layer.extend({
       onAdd: () => this.onAdd(),
       onRemove: () => this.onRemove(),
@@ -52,6 +105,7 @@ export class OverviewLayer {
   /** Build the shapes from `GET /api/map/overview` (replaces the previous ones). */
   load(data) {
     this.statusOf = new Map(data.cpts.map((cpts) => [cpts.id, cpts.status]));
+    this.nameOf = new Map(data.cpts.map((cpts) => [cpts.id, cpts.name]));
     const shapes = data.land.map((geometry) => ({ rings: mercatorRings(geometry), kind: "land", ids: [] }));
     for (const cpts of data.cpts) {
       const geometry = data.outlines[String(cpts.id)];
@@ -61,7 +115,10 @@ export class OverviewLayer {
       const rings = mercatorRings(overlap.geometry);
       shapes.push({ rings, kind: "underlay", ids: overlap.cpts }, { rings, kind: "hatch", ids: overlap.cpts });
     }
-    shapes.forEach((shape, index) => { if (shape.kind === "land") shape.index = index; });
+    shapes.forEach((shape, index) => {
+      if (shape.kind === "land") shape.index = index;
+      else shape.box = ringsBox(shape.rings);
+    });
     this.shapes = shapes;
     this.restyle();
   }
@@ -81,6 +138,44 @@ export class OverviewLayer {
     this.restyle();
   }
 
+  /** Paint each CPTS in its class colour (an answer of level « cpts »), or back to coverage (null). */
+  setChoropleth(answer) {
+    this.choropleth = answer || null;
+    this.restyle();
+  }
+
+  /** The ids of the CPTS shown (by the legend's filters). */
+  visibleIds(ids) {
+    return ids.filter((id) => !this.shown || this.shown.has(this.statusOf.get(id)));
+  }
+
+  /**
+   * The CPTS under a point, as drawn: the claimants of an overlap there, else the CPTS whose
+   * outline is on top; [] over the ground. Only CPTS of the overview (what this user may see).
+   */
+  idsAt(latlng) {
+    const [x, y] = mercatorPoint(latlng.lat, latlng.lng);
+    let found = [];
+    for (const shape of this.shapes) {
+      if (shape.kind === "land" || shape.kind === "underlay") continue;
+      if (shape.kind === "cpts" && !shape.style) continue;  // filtered out
+      const box = shape.box;
+      if (x < box[0] || x > box[2] || y < box[1] || y > box[3]) continue;
+      if (!insideRings(shape.rings, x, y)) continue;
+      if (shape.kind === "hatch") {
+        // (named on the indicator map too, where the classes are painted over it)
+        const claimants = this.visibleIds(shape.ids);
+        if (claimants.length > 1) return claimants;
+      } else found = shape.ids;  // drawn later, on top
+    }
+    return this.visibleIds(found);
+  }
+
+  /** The names under a point (see `idsAt`). */
+  namesAt(latlng) {
+    return this.idsAt(latlng).map((id) => this.nameOf.get(id)).filter(Boolean);
+  }
+
   restyle() {
     for (const shape of this.shapes) shape.style = this.styleOf(shape);
     this.redraw();
@@ -88,10 +183,17 @@ export class OverviewLayer {
 
   styleOf({ kind, ids, index }) {
     if (kind === "land") {
+      if (this.choropleth) return { fill: CHOROPLETH_GROUND, stroke: "#b0b0b0", weight: 0.6 };
       const ground = this.muted?.[index] ? MUTED_GROUND : GROUND;
       return { fill: ground, stroke: ground, weight: 0.6 };
     }
-    const visible = ids.filter((id) => !this.shown || this.shown.has(this.statusOf.get(id)));
+    const visible = this.visibleIds(ids);
+    if (this.choropleth) {
+      // each CPTS in its class colour, with a border; no hatching over the classes
+      if (kind !== "cpts" || !visible.length) return null;
+      const fill = choroplethColour(this.choropleth, String(ids[0])) ?? NO_DATA_COLOUR;
+      return { fill, stroke: CHOROPLETH_BORDER, weight: 0.7 };
+    }
     if (kind === "cpts") {
       if (!visible.length) return null;
       const color = mixWithWhite(cptsColor(ids[0]), SINGLE_OPACITY);

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  choroplethColour, comparisonTitles, coverageNote, formatResult, indicatorRows, legendLines,
+  areaCount, choroplethColour, comparisonTitles, coverageNote, formatResult, indicatorRows, legendLines,
+  legendSource, legendTitle,
 } from "../indicators.js";
 
 const S = "\u202f";
@@ -57,4 +58,25 @@ test("map colours and legend", () => {
   assert.equal(choroplethColour(map, "06083"), "#fd8d3c");
   assert.equal(choroplethColour(map, "06088"), null);
   assert.deepEqual(legendLines(map), [{ colour: "#fd8d3c", label: "1 à 2,8", count: 2 }]);
+});
+
+test("a share's classes read in per cent, with the category in the title", () => {
+  const map = {
+    category: "1_ZIP", unit: "part de la population en ZIP", source: "ARS", vintage: "2024",
+    indicator: { label: "Zonage médecins", aggregation: "share", source: "", vintage: "" },
+    legend: [{ colour: "#fdae6b", label: "0 à 0,25", count: 3, lower: 0, upper: 0.25 },
+             { colour: "#d94801", label: "0,25 à 1", count: 1, lower: 0.25, upper: 1 }],
+  };
+  assert.deepEqual(legendLines(map).map((line) => line.label),
+    [`0,0${NBSP}% à 25,0${NBSP}%`, `25,0${NBSP}% à 100,0${NBSP}%`]);
+  assert.equal(legendTitle(map), "Zonage médecins : part de la population en ZIP");
+  assert.equal(legendSource(map), "Source : ARS, millésime 2024");
+  const count = { indicator: { label: "Pharmacies", unit: "pharmacies", aggregation: "sum", source: "ARS PACA", vintage: "2025" },
+                  legend: [{ colour: "#fff", label: "1 à 3 pharmacies", count: 2, lower: 1, upper: 3 }] };
+  assert.equal(legendLines(count)[0].label, "1 à 3 pharmacies");
+  assert.equal(legendTitle(count), "Pharmacies (pharmacies)");
+  assert.equal(legendSource(count), "Source : ARS PACA, millésime 2025");
+  assert.equal(areaCount(2, "cpts"), "2 CPTS");
+  assert.equal(areaCount(1, "commune"), `1${NBSP}commune`);
+  assert.equal(areaCount(3, "commune"), `3${NBSP}communes`);
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { mercatorRings } from "../overview.js";
+import { claimantsText, insideRings, mercatorPoint, mercatorRings, ringsBox } from "../overview.js";
 
 test("rings become flat Web Mercator fractions, holes and parts included", () => {
   const [outer, hole] = mercatorRings({ type: "Polygon", coordinates: [
@@ -15,4 +15,21 @@ test("rings become flat Web Mercator fractions, holes and parts included", () =>
     [[[0, 0], [1, 0], [1, 1], [0, 0]]], [[[5, 5], [6, 5], [6, 6], [5, 5]]]] });
   assert.equal(parts.length, 2);
   assert.deepEqual(mercatorRings({ type: "Point", coordinates: [0, 0] }), []);
+});
+
+test("the pointer names one CPTS, or the claimants of an overlap", () => {
+  assert.equal(claimantsText([]), "");
+  assert.equal(claimantsText(["CPTS du Ferion"]), "CPTS du Ferion");
+  assert.equal(claimantsText(["CPTS A", "CPTS B"]), "CPTS A · CPTS B — chevauchement");
+});
+
+test("a point is inside a shape by the even-odd rule (a hole is outside)", () => {
+  const rings = mercatorRings({ type: "Polygon", coordinates: [
+    [[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]] });
+  const at = (lat, lon) => insideRings(rings, ...mercatorPoint(lat, lon));
+  assert.equal(at(2, 2), true);
+  assert.equal(at(5, 5), false, "in the hole");
+  assert.equal(at(12, 5), false);
+  const box = ringsBox(rings);
+  assert.ok(box[0] === 0.5 && box[2] > box[0] && box[3] > box[1]);
 });
