@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI, Request, Response
 
 from app import __version__
 from app.api import (
+    accessibility,
     audit,
     auth,
     communes,
@@ -25,10 +26,12 @@ from app.api import (
     me,
     ogc,
     proposals,
+    theme_assets,
     tiles,
     tokens,
 )
 from app.auth.deps import enforce_access
+from app.compression import StaticGZipMiddleware
 from app.db import open_pool
 from app.errors import install_error_handlers
 from app.logs import configure_logging
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(StaticGZipMiddleware)
 
     @app.middleware("http")
     async def log_requests(
@@ -102,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(map_orientation.router, prefix="/api")
     app.include_router(ogc.router)
     app.include_router(login_pages.router)
+    app.include_router(accessibility.router)
+    app.include_router(theme_assets.router)
     app.include_router(docs.router)
     app.include_router(map_page.router)
     # The map's ES modules, style sheet and vendor files (rule `FRONTEND` in the policy).

@@ -42,6 +42,8 @@ NOT_ABOUT_CPTS: dict[tuple[str, str], str] = {
     ("GET", "/logout"): "page de déconnexion",
     ("POST", "/logout"): "déconnexion",
     ("GET", "/login.css"): "feuille de style",
+    ("GET", "/accessibilite"): "déclaration d'accessibilité",
+    ("GET", "/theme/{path}"): "fichiers du thème DSFR",
     ("GET", "/api/auth/csrf"): "jeton CSRF",
     ("POST", "/api/auth/login"): "connexion",
     ("POST", "/api/auth/logout"): "déconnexion",

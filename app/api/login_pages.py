@@ -4,10 +4,8 @@ They call the same services as the JSON API (`app.auth.login`); the guard checks
 CSRF token (`csrf_token` field) like any other browser write.
 """
 
-from functools import cache
 from html import escape
 from importlib import resources
-from string import Template
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -22,23 +20,20 @@ from app.auth.policy import ROLE_LABELS
 from app.auth.principal import Principal
 from app.db import ConnDep
 from app.errors import ProblemError
+from app.services.theme import plain_page, theme
 from app.settings import Settings
 
 router = APIRouter(include_in_schema=False)
 
 HOME = "/"
 PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; font-src 'self'; "
+                               "img-src 'self' data:; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
     "Referrer-Policy": "same-origin",
 }
-
-
-@cache
-def _template(name: str) -> Template:
-    return Template((resources.files("app") / "web" / name).read_text(encoding="utf-8"))
 
 
 def safe_next(target: str | None) -> str:
@@ -49,8 +44,9 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _page(name: str, status: int = 200, **values: str) -> HTMLResponse:
-    html = _template(name).substitute(values)
+def page(request: Request, name: str, status: int = 200, **values: str) -> HTMLResponse:
+    """`app/web/<name>` in the service's theme (setting UI_THEME)."""
+    html = plain_page(theme(request.app.state.settings.ui_theme), name, **values)
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
@@ -63,14 +59,14 @@ def _login_form(request: Request, *, next_path: str, email: str = "", notice: st
                 status: int = 200) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     token = csrf.pre_login_token(request, settings)
-    response = _page("login.html", status, notice=notice, email=escape(email),
+    response = page(request, "login.html", status, notice=notice, email=escape(email),
                      csrf_token=escape(token), next=escape(next_path))
     csrf.give_pre_login_token(response, request, settings, token)
     return response
 
 
-def _signed_in(principal: Principal) -> HTMLResponse:
-    return _page("session.html", email=escape(principal.user.email),
+def _signed_in(request: Request, principal: Principal) -> HTMLResponse:
+    return page(request, "session.html", email=escape(principal.user.email),
                  role=escape(ROLE_LABELS[principal.user.role]),
                  csrf_token=escape(principal.csrf_token or ""))
 
@@ -79,7 +75,7 @@ def _signed_in(principal: Principal) -> HTMLResponse:
 def login_page(request: Request, principal: OptionalPrincipal,
                next: Annotated[str | None, Query(max_length=2000)] = None) -> HTMLResponse:
     if principal is not None and principal.via == "session":
-        return _signed_in(principal)
+        return _signed_in(request, principal)
     return _login_form(request, next_path=safe_next(next))
 
 
@@ -107,10 +103,10 @@ def login_submit(
 
 
 @router.get("/logout", response_class=HTMLResponse)
-def logout_page(principal: OptionalPrincipal) -> HTMLResponse:
+def logout_page(request: Request, principal: OptionalPrincipal) -> HTMLResponse:
     if principal is not None and principal.via == "session":
-        return _signed_in(principal)
-    return _page("logout.html")
+        return _signed_in(request, principal)
+    return page(request, "logout.html")
 
 
 @router.post("/logout")

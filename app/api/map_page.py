@@ -29,7 +29,8 @@ def map_page(request: Request, principal: CurrentPrincipal, ctx: CptsContext) ->
     settings: MapSettings = getattr(request.app.state, "map_settings", None) or MapSettings()
     page = render_page(principal.user, csrf_token=principal.csrf_token or "",
                        can_create=map_data.may_create(ctx), settings=settings,
-                       territory=labels.territory(ctx))
+                       territory=labels.territory(ctx),
+                       ui_theme=request.app.state.settings.ui_theme)
     return HTMLResponse(page.html, headers={
         "Content-Security-Policy": page.content_security_policy,
         "X-Frame-Options": "DENY",

@@ -121,6 +121,9 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/logout"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
     ("GET", "/login.css"): PUBLIC,
+    # the accessibility statement and the DSFR theme's files (app.api.theme_assets)
+    ("GET", "/accessibilite"): PUBLIC,
+    ("GET", "/theme/{path}"): PUBLIC,
     ("GET", "/api/auth/csrf"): PUBLIC,
     ("POST", "/api/auth/login"): PUBLIC,
     ("POST", "/api/auth/logout"): SIGNED_IN,

@@ -63,6 +63,15 @@ PAGE_PACKAGES: tuple[VendorPackage, ...] = (
     VendorPackage("chart.js", (), (("dist/chart.umd.min.js", "chartjs/chart.umd.min.js"),)),
 )
 
+# The DSFR (Système de Design de l'État), loaded only with UI_THEME=dsfr (app.services.theme):
+# its style sheet, plus the fonts and icons that sheet names, copied with the relative paths it
+# uses (`url(fonts/Marianne-Regular.woff2)`, `url(icons/system/close-line.svg)`).
+DSFR_NPM = "@gouvfr/dsfr"
+DSFR_CSS = "dsfr/dsfr.min.css"
+THEME_PACKAGES: tuple[VendorPackage, ...] = (
+    VendorPackage(DSFR_NPM, (), (("dist/dsfr.min.css", DSFR_CSS),)),
+)
+
 # folium asset name -> file under vendor/ (the first file of each kind in PACKAGES)
 ASSET_FILES: dict[str, str] = {
     "leaflet": "leaflet/leaflet.js",
@@ -89,9 +98,33 @@ def shim_url(name: str) -> str:
     return f"{STATIC_PREFIX}/{SHIMS[name]}"
 
 
+def css_references(css: str) -> list[str]:
+    """The files a style sheet names by a relative `url(…)` (not data: URIs, not other sites),
+    in order, without repeats."""
+    found: list[str] = []
+    for target in re.findall(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", css):
+        target = target.split("#")[0].split("?")[0]
+        if (target and ":" not in target and not target.startswith(("/", "."))
+                and target not in found):
+            found.append(target)
+    return found
+
+
+def theme_files(vendor_dir: Path = VENDOR_DIR) -> list[str]:
+    """The DSFR's files under vendor/: its style sheet and what the sheet names (once
+    installed)."""
+    files = [dest for package in THEME_PACKAGES for _, dest in package.files]
+    css = vendor_dir / DSFR_CSS
+    if css.is_file():
+        base = DSFR_CSS.rsplit("/", 1)[0]
+        files += [f"{base}/{ref}" for ref in css_references(css.read_text(encoding="utf-8"))]
+    return files
+
+
 def missing_files(vendor_dir: Path = VENDOR_DIR) -> list[str]:
-    """Vendor files the page needs that are not installed (empty when all are there)."""
-    return [dest for package in (*PACKAGES, *PAGE_PACKAGES) for _, dest in package.files
+    """Vendor files the pages need that are not installed (empty when all are there)."""
+    wanted = [dest for package in (*PACKAGES, *PAGE_PACKAGES) for _, dest in package.files]
+    return [dest for dest in (*wanted, *theme_files(vendor_dir))
             if not (vendor_dir / dest).is_file()]
 
 
@@ -153,6 +186,22 @@ def install(node_modules: Path = NODE_MODULES, vendor_dir: Path = VENDOR_DIR) ->
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(origin, target)
             written.append(target)
+    for package in THEME_PACKAGES:
+        for source, dest in package.files:
+            origin = node_modules / package.npm / source
+            if not origin.is_file():
+                raise FileNotFoundError(f"{origin} is missing: run `npm ci` first")
+            references = css_references(origin.read_text(encoding="utf-8"))
+            for ref_source, ref_dest in ((source, dest), *(
+                    (f"{source.rsplit('/', 1)[0]}/{ref}", f"{dest.rsplit('/', 1)[0]}/{ref}")
+                    for ref in references)):
+                origin = node_modules / package.npm / ref_source
+                if not origin.is_file():
+                    raise FileNotFoundError(f"{origin} is missing: run `npm ci` first")
+                target = vendor_dir / ref_dest
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(origin, target)
+                written.append(target)
     return written
 
 

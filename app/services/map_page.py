@@ -23,7 +23,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.auth.policy import ROLE_LABELS, User
 from app.domain.cpts_access import stage_list
+from app.domain.cpts_colours import PALETTE
 from app.services.map_assets import STATIC_PREFIX, WEB_DIR, shim_url, vendor_url
+from app.services.theme import THEME_SCRIPT, partial, style_links, theme
 
 TILE_URL = "/api/tiles/{layer}/{z}/{x}/{y}.pbf"
 FIRST_READS = ("/api/me", "/api/map/overview")
@@ -150,7 +152,8 @@ def compose_map(settings: MapSettings) -> MapParts:
         edit_options={"edit": False, "remove": False})
     draw.add_to(fmap)
     names["draw"] = {"control": draw.get_name(), "items": f"drawnItems_{draw.get_name()}"}
-    control = folium.LayerControl(position="topright", collapsed=False)
+    # Leaflet's button below 1366 px wide; map.css keeps the box open on wider screens
+    control = folium.LayerControl(position="topright", collapsed=True)
     control.add_to(fmap)
     names["layer_control"] = control.get_name()
     return MapParts(fmap, names)
@@ -178,6 +181,8 @@ def page_config(parts: MapParts, user: User, *, can_create: bool,
                  "role_label": ROLE_LABELS[user.role], "cpts": sorted(user.cpts_ids),
                  "regions": sorted(user.regions)},
         "can_create": can_create,
+        # the map's colours (app/domain/cpts_palette.json, the one source; app/web/js/colors.js)
+        "palette": PALETTE.raw,
         # where the map opens (app.services.labels.territory): known before the first paint
         "territory": territory or {"regions": None, "departements": None, "bounds": None,
                                    "cpts": []},
@@ -186,8 +191,9 @@ def page_config(parts: MapParts, user: User, *, can_create: bool,
 
 @cache
 def app_modules() -> tuple[str, ...]:
-    """The page's ES modules (app/web/js/*.js), main.js first."""
-    names = sorted(path.name for path in (WEB_DIR / "js").glob("*.js"))
+    """The page's ES modules (app/web/js/*.js), main.js first (theme.js: the DSFR theme's)."""
+    names = sorted(path.name for path in (WEB_DIR / "js").glob("*.js")
+                   if path.name != THEME_SCRIPT)
     return tuple(sorted(names, key=lambda name: name != "main.js"))
 
 
@@ -199,8 +205,9 @@ class Page:
 
 def render_page(user: User, *, csrf_token: str, can_create: bool,
                 settings: MapSettings | None = None,
-                territory: dict[str, Any] | None = None) -> Page:
+                territory: dict[str, Any] | None = None, ui_theme: str = "cpts") -> Page:
     settings = settings or MapSettings()
+    look = theme(ui_theme)
     parts = compose_map(settings)
     figure = parts.root.get_root()
     assert isinstance(figure, Figure)
@@ -211,13 +218,18 @@ def render_page(user: User, *, csrf_token: str, can_create: bool,
     figure.header.add_child(Element('<link rel="icon" href="data:,">'), name="icon")
     config = json.dumps(page_config(parts, user, can_create=can_create, territory=territory),
                         ensure_ascii=False)
+    user_values = {"email": escape(user.email), "role": escape(user.role.value),
+                   "role_label": escape(ROLE_LABELS[user.role]),
+                   "csrf_token": escape(csrf_token)}
     body = _body_template().substitute(
-        email=escape(user.email), role=escape(user.role.value),
-        role_label=escape(ROLE_LABELS[user.role]), csrf_token=escape(csrf_token),
-        config=config.replace("</", "<\\/"))
+        header=partial(look, "header", **user_values), footer=partial(look, "footer"),
+        config=config.replace("</", "<\\/"), **user_values)
     figure.html.add_child(Element(body), name="app_body", index=0)
     html = figure.render()
-    html = html.replace("<html>", '<html lang="fr">', 1)
+    html = html.replace("<html>", f'<html lang="fr" data-theme="{look.name}">', 1)
+    # the theme's base style sheet (the DSFR) before Leaflet's and the page's
+    charset = '<meta charset="utf-8">'
+    html = html.replace(charset, charset + "\n" + style_links(look.before_page_css), 1)
     # after Leaflet's style sheets, so that the page's rules win; the app's modules are
     # preloaded together rather than discovered import after import
     preload = "".join(f'<link rel="modulepreload" href="{STATIC_PREFIX}/js/{name}">\n'
@@ -228,10 +240,11 @@ def render_page(user: User, *, csrf_token: str, can_create: bool,
                        for path in FIRST_READS)
     html = html.replace(
         "</head>",
-        f'<link rel="stylesheet" href="{STATIC_PREFIX}/css/map.css">\n{preload}</head>', 1)
-    html = html.replace(
-        "</html>",
-        f'<script type="module" src="{STATIC_PREFIX}/js/main.js"></script>\n</html>', 1)
+        f'<link rel="stylesheet" href="{STATIC_PREFIX}/css/map.css">\n'
+        f'{style_links(look.after_page_css)}{preload}</head>', 1)
+    scripts = "".join(f'<script type="module" src="{src}"></script>\n'
+                      for src in (f"{STATIC_PREFIX}/js/main.js", *look.scripts))
+    html = html.replace("</html>", f"{scripts}</html>", 1)
     return Page(html, content_security_policy(html, settings))
 
 

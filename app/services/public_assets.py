@@ -5,13 +5,17 @@ JavaScript unit tests (`js/tests/`) and the set-up's stamp files: none of them i
 and a path that is not listed answers 404 even when the file exists. The list: the map's ES
 modules (`js/*.js`) and its style sheet, the small classic scripts that run between the vendor
 scripts (`js/shims/`), the vendor files installed by the set-up (Leaflet and its plugins, Swagger
-UI, ReDoc) and the documentation pages' own start-up scripts (`docs/`).
+UI, ReDoc) and the documentation pages' own start-up scripts (`docs/`). The DSFR theme's files
+are not among them: `/theme/` serves those (`theme_files`).
 """
 
 from functools import cache
 
 from app.services import docs_assets
 from app.services.map_assets import PACKAGES, PAGE_PACKAGES, SHIMS, STATIC_PREFIX, WEB_DIR
+from app.services.map_assets import theme_files as theme_files_installed
+
+DSFR_ADAPTATIONS = "css/theme-dsfr.css"
 
 MAP_STYLE_SHEET = "css/map.css"
 DOCS_SCRIPTS = ("docs/swagger-init.js", "docs/redoc-init.js")
@@ -25,6 +29,14 @@ def served_files() -> frozenset[str]:
               for _, dest in package.files}
     vendor |= {f"vendor/{dest}" for dest in docs_assets.vendor_files()}
     return frozenset(modules | set(SHIMS.values()) | vendor | {MAP_STYLE_SHEET, *DOCS_SCRIPTS})
+
+
+@cache
+def theme_files() -> frozenset[str]:
+    """Paths under `app/web/` that `/theme/` serves to everyone, signed in or not (the login
+    and accessibility pages use them): the DSFR's style sheet, fonts and icons and the app's
+    adaptations to it (app.services.theme), for the DSFR theme only."""
+    return frozenset({f"vendor/{dest}" for dest in theme_files_installed()} | {DSFR_ADAPTATIONS})
 
 
 def is_hidden(url_path: str) -> bool:

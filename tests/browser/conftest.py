@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,23 +105,48 @@ def live_server() -> Iterator[LiveServer]:
             upgrade(conn, settings.migrations_dir)
         load_geodata(settings, departements=["06"], show_progress=False)
         email, token, ids = _seed(url)
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1",
-                                               port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.05)
-        try:
-            yield LiveServer(f"http://127.0.0.1:{port}", settings, email, token, ids)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=15)
+        with _serving(settings) as base_url:
+            yield LiveServer(base_url, settings, email, token, ids)
     finally:
         drop_database(url)
+
+
+@contextmanager
+def _serving(settings: Settings) -> Iterator[str]:
+    """The app built with `settings`, served by uvicorn in a thread on a free port."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def dsfr_server(live_server: LiveServer) -> Iterator[LiveServer]:
+    """A second server on the same database and accounts, in the DSFR theme (UI_THEME=dsfr)."""
+    settings = live_server.settings.model_copy(update={"ui_theme": "dsfr"})
+    with _serving(settings) as base_url:
+        yield LiveServer(base_url, settings, live_server.admin_email, live_server.admin_token,
+                         live_server.cpts_ids)
+
+
+@pytest.fixture(scope="session", params=["cpts", "dsfr"])
+def themed_server(request: pytest.FixtureRequest, live_server: LiveServer) -> LiveServer:
+    """The live server in each theme (UI_THEME): tests using it run once per theme."""
+    if request.param == "cpts":
+        return live_server
+    server: LiveServer = request.getfixturevalue("dsfr_server")
+    return server
 
 
 def _seed(url: str) -> tuple[str, str, dict[str, int]]:
