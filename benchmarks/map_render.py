@@ -50,8 +50,8 @@ CLICKS = 20
 READY = "document.body && document.body.dataset.ready === 'true'"
 
 
-def _account(url: str, role: Role = Role.ADMIN, regions: tuple[str, ...] = ()
-             ) -> tuple[str, str]:
+def account(url: str, role: Role = Role.ADMIN, regions: tuple[str, ...] = ()
+            ) -> tuple[str, str]:
     email = f"bench-carte-{uuid.uuid4().hex[:8]}@cpts.invalid"
     password = uuid.uuid4().hex
     with connect(url) as conn, conn.transaction():
@@ -92,7 +92,7 @@ def _territory_changes(browser: Any, base: str, state: Any) -> list[float]:
     return changes
 
 
-def _click_targets(url: str) -> tuple[int, list[tuple[str, float, float]], tuple[float, float]]:
+def click_targets(url: str) -> tuple[int, list[tuple[str, float, float]], tuple[float, float]]:
     """A mid-sized signed CPTS, and up to CLICKS units bordering it (with a point inside)."""
     with connect(url) as conn:
         cpts = conn.execute(
@@ -131,6 +131,20 @@ def _wait(page: Any, expression: str, timeout_s: float = 60.0) -> None:
         time.sleep(0.005)
 
 
+def signed_in_state(browser: Any, base: str, email: str, password: str) -> Any:
+    """The storage state (session cookie) of `email` signed in through the login form."""
+    login = browser.new_context(viewport=VIEWPORT)
+    page = login.new_page()
+    page.goto(base + "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    _wait(page, READY)
+    state = login.storage_state()
+    login.close()
+    return state
+
+
 def _first_render(browser: Any, base: str, state: Any) -> float:
     context = browser.new_context(viewport=VIEWPORT, storage_state=state)
     page = context.new_page()
@@ -147,24 +161,17 @@ def run() -> list[Figure]:
     from benchmarks.coverage import prepare
 
     url = prepare()
-    email, password = _account(url)
-    agent_email, agent_password = _account(url, Role.ARS, ("93",))
-    cpts_id, targets, centre = _click_targets(url)
+    email, password = account(url)
+    agent_email, agent_password = account(url, Role.ARS, ("93",))
+    cpts_id, targets, centre = click_targets(url)
     with running_server(url) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            login = browser.new_context(viewport=VIEWPORT)
-            page = login.new_page()
-            page.goto(base + "/login")
-            page.fill("input[name=email]", email)
-            page.fill("input[name=password]", password)
-            page.click("button[type=submit]")
-            _wait(page, READY)
-            state = login.storage_state()
-            login.close()
+            state = signed_in_state(browser, base, email, password)
             cold = _first_render(browser, base, state)
             warm = [_first_render(browser, base, state) for _ in range(WARM_VISITS)]
-            in_page, paints, seen = _clicks(browser, base, state, cpts_id, targets, centre)
+            measured = edit_clicks(browser, base, state, cpts_id, targets, centre)
+            in_page, paints, seen = measured["clicks"], measured["clickPaints"], measured["seen"]
             logins = [_login_to_map(browser, base, email, password) for _ in range(LOGINS)]
             agent_logins = [_login_to_map(browser, base, agent_email, agent_password)
                             for _ in range(LOGINS)]
@@ -197,9 +204,14 @@ def run() -> list[Figure]:
     ]
 
 
-def _clicks(browser: Any, base: str, state: Any, cpts_id: int,
-            targets: list[tuple[str, float, float]], centre: tuple[float, float]
-            ) -> tuple[list[float], list[float], list[float]]:
+def edit_clicks(browser: Any, base: str, state: Any, cpts_id: int,
+                targets: list[tuple[str, float, float]], centre: tuple[float, float], *,
+                series: tuple[str, ...] = ("clicks",), ready: str = "true"
+                ) -> dict[str, list[float]]:
+    """Open the CPTS in the edit mode (then wait for the JavaScript `ready`), click each
+    target, waiting after each for every named list of `window.cptsMap.metrics` (`series`) to
+    grow; the page's lists (and `clickPaints`), and `seen`: from Playwright's click to the
+    first series grown."""
     context = browser.new_context(viewport=VIEWPORT, storage_state=state)
     page = context.new_page()
     page.goto(base + "/")
@@ -208,10 +220,12 @@ def _clicks(browser: Any, base: str, state: Any, cpts_id: int,
     page.select_option("#edit-cpts-select", str(cpts_id))
     page.click("#edit-open")
     _wait(page, f"document.querySelector('#edit-session').dataset.opened === '{cpts_id}'")
+    _wait(page, ready, timeout_s=30)
     names = "window.cptsMap.config.names"
     page.evaluate(f"() => {{ window[{names}.map].setView([{centre[0]}, {centre[1]}], 10, "
                   "{animate: false}); }")
     seen: list[float] = []
+    lengths = ", ".join(f"window.cptsMap.metrics.{name}.length" for name in series)
     for _code, lat, lon in targets:
         page.evaluate(f"() => {{ window[{names}.map].panTo([{lat}, {lon}], {{animate: false}}); }}")
         _wait(page, f"!window[{names}.layers.communes].isLoading()")
@@ -221,12 +235,14 @@ def _clicks(browser: Any, base: str, state: Any, cpts_id: int,
             f"const p = map.latLngToContainerPoint([{lat}, {lon}]); "
             f"const box = map.getContainer().getBoundingClientRect(); "
             f"return [p.x + box.left, p.y + box.top]; }}")
-        before = page.evaluate("() => window.cptsMap.metrics.clicks.length")
+        before = page.evaluate(f"() => [{lengths}]")
         started = time.perf_counter()
         page.mouse.click(x, y)
-        _wait(page, f"window.cptsMap.metrics.clicks.length > {before}", timeout_s=20)
+        _wait(page, f"window.cptsMap.metrics.{series[0]}.length > {before[0]}", timeout_s=20)
         seen.append((time.perf_counter() - started) * 1000)
-    in_page = [float(v) for v in page.evaluate("() => window.cptsMap.metrics.clicks")]
-    paints = [float(v) for v in page.evaluate("() => window.cptsMap.metrics.clickPaints")]
+        for name, count in zip(series[1:], before[1:], strict=True):
+            _wait(page, f"window.cptsMap.metrics.{name}.length > {count}", timeout_s=20)
+    found = {name: [float(v) for v in page.evaluate(f"() => window.cptsMap.metrics.{name}")]
+             for name in {*series, "clickPaints"}}
     context.close()
-    return in_page, paints, seen
+    return found | {"seen": seen}

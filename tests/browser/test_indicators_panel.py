@@ -2,7 +2,6 @@
 beside the département, the région and France (a real Chromium, a real server)."""
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,17 +55,15 @@ def test_each_click_updates_the_indicators_of_the_perimeter(ui: MapPage) -> None
     page.fill("#edit-new-name", "CPTS Diagnostic navigateur")
     page.click("#edit-new-form button[type=submit]")
     ui.view(43.79, 7.49, 12)
-    durations = []
     for code, expected in ((MENTON, "12 médecins"), (ROQUEBRUNE, "17 médecins"),
                            (ROQUEBRUNE, "12 médecins"), (ROQUEBRUNE, "17 médecins")):
-        started = time.perf_counter()
         ui.click_commune(code)
         ui.wait_until(f"(document.querySelector(\"[data-indicator='{TABLE}.medecins'] "
                       f"td.value\")?.textContent || '').startsWith('{expected}')")
-        durations.append(time.perf_counter() - started)
         assert _indicator_text(ui).startswith(expected)
     header = str(page.text_content("#edit-indicators tr"))
     assert "Alpes-Maritimes" in header and "France" in header
     assert "Diagnostic" in str(page.text_content("#edit-indicators h4"))
     ui.shot("indicateurs-panneau")
-    assert max(durations) < 10  # each click answered (the speed is measured in benchmarks/)
+    # each click's time to the indicators drawn is kept by the page (benchmarks/indicators.py)
+    assert page.evaluate("() => window.cptsMap.metrics.indicatorClicks.length") >= 4
