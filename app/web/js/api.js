@@ -68,6 +68,7 @@ export class Api {
   actions(id) { return this.get(`/api/map/cpts/${id}/actions`); }
   overview() { return this.get("/api/map/overview"); }
   unitAt(lat, lon) { return this.get("/api/map/unit-at", { lat, lon }); }
+  neighbours(code) { return this.get(`/api/map/neighbours/${encodeURIComponent(code)}`); }
   place(lat, lon) { return this.get("/api/map/place", { lat, lon }); }
   orientation() { return this.get("/api/map/orientation"); }
   labels(bbox) { return this.get("/api/map/labels", { bbox }); }

@@ -2,6 +2,7 @@
 // do, red where none does), filters by stage, the legend, and the commune card.
 
 import { coverageFill, cptsColor, hatchPattern, WHITE_ZONE } from "./colors.js";
+import { announce } from "./announce.js";
 import { $, clear, h } from "./dom.js";
 import { coveringSummary, departementOf, formatInteger, formatPopulation, plural, statusLabel } from "./format.js";
 
@@ -135,6 +136,7 @@ export class CoverageView {
       `${plural(visible.length, "CPTS affichée", "CPTS affichées")} · `,
       overlaps ? h("button", { type: "button", class: "link", id: "coverage-overlaps", onclick: () => this.onShowOverlaps() },
         `${plural(overlaps, "commune")} en chevauchement`) : `${plural(overlaps, "commune")} en chevauchement`);
+    announce($("#coverage-status").textContent);  // once per change (same words: nothing)
     const items = visible.sort((a, b) => a.name.localeCompare(b.name, "fr")).map((cpts) =>
       h("li", {},
         h("span", { class: "swatch", "data-color": cptsColor(cpts.id) }),
@@ -182,6 +184,7 @@ export class CoverageView {
       card = await this.api.commune(code);
     } catch (error) {
       clear(box, h("p", { class: "notice error" }, error.message));
+      announce(error.message);
       return;
     }
     await this.perimeters.whenComplete();
@@ -213,5 +216,6 @@ export class CoverageView {
       summary.plm && summary.uncovered.length
         ? h("p", { class: "notice warn" }, `Arrondissements sans CPTS : ${summary.uncovered.join(", ")}`) : null,
       summary.white ? h("p", { class: "notice error" }, "Aucune CPTS visible : zone blanche.") : null);
+    announce(`Fiche de ${card.nom} (${card.code}) : ${covering.map((c) => c.name).join(", ") || "zone blanche"}.`);
   }
 }

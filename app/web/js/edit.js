@@ -233,9 +233,19 @@ export class EditMode {
     const step = event.step;
     if (step) this.communes.restyle([...step.added, ...step.removed]);
     if (event.kind === "reset" || event.kind === "rebase") return;
+    // said with the figures, once they come (an undo says what it put back)
+    this.change = this.describeChange(event.kind === "undo" && step ? { added: step.removed, removed: step.added } : step);
     renderPending(this.store.size);
     this.renderAll();
     this.simulate();
+  }
+
+  /** « Menton ajoutée », « 12 communes ajoutées, Èze retirée »: what a change did. */
+  describeChange(step) {
+    if (!step) return "";
+    const said = (codes, word) => (codes.length === 1 ? `${this.names[codes[0]] || codes[0]} ${word}`
+      : codes.length ? plural(codes.length, `commune ${word}`, `communes ${word}s`) : null);
+    return [said(step.added, "ajoutée"), said(step.removed, "retirée")].filter(Boolean).join(", ");
   }
 
   undo() { if (this.editable) this.store.undo(); }
@@ -259,7 +269,7 @@ export class EditMode {
       return;
     }
     if (seq !== this.seq) return;
-    renderFigures(result, { seq, names: this.names, saved: Boolean(this.cpts) });
+    renderFigures(result, { seq, names: this.names, saved: Boolean(this.cpts), change: this.change });
     this.recordClick(seq);
     this.lastResult = result;
     this.nameWarnings(result, seq);

@@ -5,6 +5,7 @@
 // and zones blanches views show the overview; from there on (and always in the edit mode) the
 // communes' vector tiles.
 
+import { announce } from "./announce.js";
 import { Api } from "./api.js";
 import { CommunesLayer } from "./communes-layer.js";
 import { CoverageView, Perimeters } from "./coverage.js";
@@ -19,6 +20,7 @@ import { TerritoryBox } from "./territory.js";
 import { ChoroplethControl, choroplethStyle } from "./choropleth.js";
 import { ImportPanel } from "./imports.js";
 import { TokensPanel } from "./tokens.js";
+import { KeyboardMap } from "./keyboard-map.js";
 import { formatHash, parseHash } from "./urlstate.js";
 import { WhiteZonesView } from "./whitezones.js";
 
@@ -230,15 +232,37 @@ function frenchZoomButtons() {
     button.title = label;
     button.setAttribute("aria-label", label);
   }
+  // the layer box's toggle (hidden while the box is open) and Leaflet's attribution prefix
+  const layers = container.querySelector(".leaflet-control-layers-toggle");
+  if (layers) { layers.title = "Couches"; layers.setAttribute("aria-label", "Couches affichées"); }
+  map.attributionControl?.setPrefix('<a href="https://leafletjs.com" hreflang="en" '
+    + 'title="Bibliothèque JavaScript de cartes interactives">Leaflet</a>');
+}
+
+/** A commune chosen on the map, by a click or by Enter on the keyboard's focus ring: its
+ * fiche, or in the edit mode in or out of the perimeter. */
+function chooseCommune(code, properties) {
+  if (mode === "edit" && edit.click(code, properties)) return;
+  if (mode === "edit" && !edit.active) toast("Choisissez ou créez une CPTS pour modifier son périmètre.");
+  switchMode(mode === "white" ? "white" : "coverage");
+  coverage.showCard(code);
+}
+
+/** What is said when the keyboard's focus ring reaches a commune. */
+function keyboardSentence(commune) {
+  const name = `${commune.nom} (${commune.code})`;
+  if (mode === "edit" && edit.active) {
+    return `${name} : ${edit.store.has(commune.code) ? "dans le périmètre" : "hors du périmètre"}. Entrée pour l'${edit.store.has(commune.code) ? "en retirer" : "y ajouter"}.`;
+  }
+  const covering = perimeters.covering(commune.code, null).map((id) => perimeters.byId.get(id)?.name).filter(Boolean);
+  const state = covering.length ? covering.join(", ") : communesOutside(commune.code) ? "hors de votre territoire" : "zone blanche";
+  return `${name} : ${state}. Entrée pour sa fiche.`;
 }
 
 function bindMap() {
   communes.onClick((code, properties, event) => {
     featureClick = event?.originalEvent ?? null;
-    if (mode === "edit" && edit.click(code, properties)) return;
-    if (mode === "edit" && !edit.active) toast("Choisissez ou créez une CPTS pour modifier son périmètre.");
-    switchMode(mode === "white" ? "white" : "coverage");
-    coverage.showCard(code);
+    chooseCommune(code, properties);
   });
   // A click on the overview, or where the commune tiles hold no commune (the sea, a hole of
   // the reference geography): the DOM event, since Leaflet skips events on tile canvases.
@@ -252,6 +276,7 @@ function bindMap() {
   map.on("moveend", () => saveUrl());
   L.control.scale({ imperial: false }).addTo(map);
   frenchZoomButtons();
+  window.cptsMap.keyboard = new KeyboardMap({ map, api, onEnter: chooseCommune, describe: keyboardSentence, announce });
   const note = L.control({ position: "bottomleft" });
   note.onAdd = () => h("div", { class: "map-note", id: "zoom-note" },
     `Contours des CPTS : les communes s'affichent à partir du zoom ${config.overview_max_zoom}.`);

@@ -1,6 +1,7 @@
 // The figures of the perimeter being edited, redrawn after every change: population and its
 // vintage, size class and rule, headroom, number of communes, warnings.
 
+import { announce } from "./announce.js";
 import { $, clear, h } from "./dom.js";
 import {
   formatInteger, formatPopulation, headroomText, overlapLines, plural, sizeClassLabel,
@@ -21,10 +22,18 @@ export function renderEmpty() {
   box.dataset.state = "ready";
   clear(box, h("p", { class: "muted" }, "Périmètre vide : cliquez sur des communes pour le composer."));
   clear($("#edit-warnings"));
+  announce("Périmètre vide.");
 }
 
-/** @param result the answer of POST /api/simulations/perimeter (or a CPTS read) */
-export function renderFigures(result, { seq, names = {}, saved = true } = {}) {
+/** The figures as one sentence, said once per change (the panel itself is not a live region). */
+export function figuresSentence(result, change = "") {
+  return `${change ? `${change}. ` : ""}Population : ${plural(result.population, "habitant")}, `
+    + `${sizeClassLabel(result.size_class)}, ${plural(result.units, "commune")}.`;
+}
+
+/** @param result the answer of POST /api/simulations/perimeter (or a CPTS read)
+ * @param change what changed, said before the figures (« Menton ajoutée ») */
+export function renderFigures(result, { seq, names = {}, saved = true, change = "" } = {}) {
   const box = $("#edit-figures");
   const headroom = headroomText(result.headroom);
   clear(box,
@@ -51,6 +60,7 @@ export function renderFigures(result, { seq, names = {}, saved = true } = {}) {
   box.dataset.state = "ready";
   if (seq !== undefined) box.dataset.seq = String(seq);
   renderWarnings(result, names);
+  announce(figuresSentence(result, change));
 }
 
 export function renderWarnings(result, names = {}) {

@@ -3,6 +3,7 @@
 // click zooms to the zone, and "attach to a neighbour" shows the neighbour's new population
 // and class (and the full simulation) before anything is saved.
 
+import { announce } from "./announce.js";
 import { $, $$, clear, h } from "./dom.js";
 import {
   formatInteger, formatPercent, headroomText, plural, sizeClassLabel, statusLabel,
@@ -109,6 +110,9 @@ export class WhiteZonesView {
         ` (${formatInteger(report.population_covered)} sur ${formatInteger(report.population_total)} habitants, population municipale ${report.population_year})`),
       h("p", {}, `${plural(report.communes_uncovered, "commune non couverte", "communes non couvertes")} sur ${formatInteger(report.communes_total)} · ${plural(report.white_zones.length, "zone blanche", "zones blanches")}`),
       h("p", { class: "muted small" }, `${report.scope_name ?? "France entière"} — ${report.covered_means ?? ""}`));
+    announce(`${report.scope_name ?? "France entière"} : ${formatPercent(report.coverage_rate)} de la population couverte, `
+      + `${plural(report.communes_uncovered, "commune non couverte", "communes non couvertes")}, `
+      + `${plural(report.white_zones.length, "zone blanche", "zones blanches")}.`);
     this.renderTable();
     await charts;
     this.onLoaded();
