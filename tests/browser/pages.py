@@ -166,9 +166,11 @@ class MapPage:
 
 
 def sign_in(browser: Any, server: LiveServer, recorder: Recorder, email: str,
-            path: str = "/") -> Any:
-    """A new browser tab signed in as `email` through the login page, map ready."""
-    context = browser.new_context(viewport=VIEWPORT, locale="fr-FR", accept_downloads=True)
+            path: str = "/", *, bypass_csp: bool = False) -> Any:
+    """A new browser tab signed in as `email` through the login page, map ready
+    (`bypass_csp`: for a script the test injects, such as axe-core)."""
+    context = browser.new_context(viewport=VIEWPORT, locale="fr-FR", accept_downloads=True,
+                                  bypass_csp=bypass_csp)
     page = context.new_page()
     recorder.attach(page)
     page.goto(server.base_url + path)
