@@ -31,6 +31,9 @@ class OverviewCptsOut(BaseModel):
     archived: bool
     population: int
     size_class: int
+    colour: int | None = Field(description=(
+        "couleur sur la carte : indice dans la palette de la page (coloration du graphe des "
+        "CPTS voisines, parmi celles que l'utilisateur voit ; aucune pour une CPTS archivée)"))
 
 
 class PerimeterOut(OverviewCptsOut):

@@ -7,6 +7,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from app.domain import cpts_colours
 from app.domain.cpts_access import (
     Actions,
     Status,
@@ -23,6 +24,10 @@ from app.services.cpts import Context
 OVERVIEW_CACHE_SIZE = 8
 _overview_cache: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 _overview_lock = threading.Lock()
+
+# Colour indices (app.domain.cpts_colours), one entry per set of visible CPTS and versions.
+COLOUR_CACHE_SIZE = 16
+_colour_cache: OrderedDict[tuple[int, tuple[tuple[int, int], ...]], dict[int, int]] = OrderedDict()
 
 # A polygon selection keeps a unit when at least this share of its area is inside.
 SELECTION_MIN_SHARE = 0.5
@@ -45,15 +50,45 @@ def _summary(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def colours(ctx: Context, rows: list[dict[str, Any]] | None = None,
+            members: dict[int, list[str]] | None = None) -> dict[int, int]:
+    """The colour index of each CPTS on the map (`app.domain.cpts_colours.assign`): a
+    colouring of the CPTS this user may read and that are not archived, so that neighbours
+    differ; what the user may not read takes no part (no gap betrays a hidden draft). `rows`:
+    that listing when the caller has it; `members`: their units when the caller has them.
+    Kept per set of (id, version) and geodata release."""
+    if rows is None:
+        rows = _visible(ctx, None, include_archived=False)
+    live = sorted((int(r["id"]), int(r["version"])) for r in rows if r["archived_at"] is None)
+    key = (ctx.graph.release_id, tuple(live))
+    with _overview_lock:
+        cached = _colour_cache.get(key)
+        if cached is not None:
+            _colour_cache.move_to_end(key)
+            return cached
+    ids = [cpts_id for cpts_id, _ in live]
+    if members is None:
+        members = repo.members_of(ctx.conn, ids)
+    found = cpts_colours.assign({i: members.get(i, []) for i in ids}, ctx.graph.neighbours)
+    with _overview_lock:
+        _colour_cache[key] = found
+        while len(_colour_cache) > COLOUR_CACHE_SIZE:
+            _colour_cache.popitem(last=False)
+    return found
+
+
 def perimeters(ctx: Context, statuses: list[str] | None, *,
                include_archived: bool = False) -> dict[str, Any]:
-    """The CPTS the user may read, each with its current units (one query for all units)."""
+    """The CPTS the user may read, each with its current units (one query for all units) and
+    its colour on the map (the same as in the overview, whatever the filter)."""
     rows = _visible(ctx, statuses, include_archived=include_archived)
     members = repo.members_of(ctx.conn, [int(r["id"]) for r in rows])
+    colour_of = colours(ctx, rows, members) if statuses is None else colours(ctx)
     return {
         "population_year": ctx.graph.population_year,
         "size_rule": ctx.rule().id,
-        "cpts": [_summary(r) | {"communes": members.get(int(r["id"]), [])} for r in rows],
+        "cpts": [_summary(r) | {"communes": members.get(int(r["id"]), []),
+                                "colour": colour_of.get(int(r["id"]))} for r in rows],
     }
 
 
@@ -64,8 +99,11 @@ def overview(ctx: Context) -> bytes:
     zones blanches show on). Geometries are GeoJSON text from PostGIS, spliced as they are."""
     repo.plan_without_jit(ctx.conn)
     rows = _visible(ctx, None, include_archived=False)
+    colour_of = colours(ctx, rows)
     head = json.dumps({"population_year": ctx.graph.population_year,
-                       "size_rule": ctx.rule().id, "cpts": [_summary(r) for r in rows]},
+                       "size_rule": ctx.rule().id,
+                       "cpts": [_summary(r) | {"colour": colour_of.get(int(r["id"]))}
+                                for r in rows]},
                       ensure_ascii=False, separators=(",", ":"))
     # The shapes follow from the listed CPTS and their versions (in `head`) and from the
     # geodata release: a document already drawn for the same key is the same document.

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from app.db import connect
+from app.domain.cpts_colours import PALETTE
 from tests.browser.conftest import PASSWORD, VIEWPORT, LiveServer, Recorder
 
 NNBSP = "\u202f"
-EDIT_FILL = "#ffd23f"  # app/web/js/colors.js: the communes of the perimeter being edited
-EDIT_FILL_RGB = (0xFF, 0xD2, 0x3F)
-EDIT_FILL_OPACITY = 0.75
+EDIT_FILL = PALETTE.edit_fill  # app/domain/cpts_palette.json: the perimeter being edited
+EDIT_FILL_RGB = tuple(int(EDIT_FILL[i:i + 2], 16) for i in (1, 3, 5))
+EDIT_FILL_OPACITY = float(PALETTE.raw["edit"]["opacity"])
 
 # The paint of one commune in the communes' layer: its fill colour in each loaded tile (a
 # pattern reads "pattern") and the RGBA pixel of the tile canvas at its point.

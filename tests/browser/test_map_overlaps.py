@@ -1,10 +1,13 @@
 """Overlaps as a user sees them: Nice, claimed by three CPTS of the Alpes-Maritimes fixture,
-is hatched in three colours that differ (read on the communes' canvas), with no white seams
-in the hatching, and the pointer over it names the three CPTS."""
+is hatched in three colours that differ (read on the communes' canvas), each stripe opened by
+the palette's separator line and no pixel left unpainted, and the pointer over it names the
+three CPTS."""
 
+import json
 from pathlib import Path
 from typing import Any
 
+from app.domain.cpts_colours import PALETTE
 from tests.browser.conftest import LiveServer, Recorder, fixture_perimeters
 from tests.browser.pages import MapPage, commune_facts, make_user, sign_in
 
@@ -49,17 +52,28 @@ def test_three_claimants_of_nice_read_as_three_and_are_named(
     x, y = ui.screen_point(lat, lon)
     pixels = page.evaluate(_ROW, [int(x) - 48, int(y), 96])
     assert all(pixel is not None for pixel in pixels)
-    # no seam: every pixel of the hatching is painted (alpha of the fill), none white
+    # no seam: every pixel of the hatching is painted (alpha of the fill)
     assert min(pixel[3] for pixel in pixels) >= 200, pixels
     colours = [tuple(pixel[:3]) for pixel in pixels]
-    assert not [c for c in colours if min(c) > 235], "white pixels in the hatching"
-    # three colours, each a stripe of several pixels, pairwise far apart
+    separator = tuple(int(PALETTE.raw["overlap"]["separator"][i:i + 2], 16) for i in (1, 3, 5))
+    lines = sum(1 for c in colours if c == separator)
+    # three colours, each a stripe of several pixels, pairwise far apart, with separator lines
     counts: dict[tuple[int, ...], int] = {}
     for colour in colours:
-        counts[colour] = counts.get(colour, 0) + 1
+        if colour != separator:
+            counts[colour] = counts.get(colour, 0) + 1
     stripes = sorted((c for c, n in counts.items() if n >= 10), key=lambda c: -counts[c])
     assert len(stripes) == 3, counts
-    assert sum(counts[c] for c in stripes) >= 0.9 * len(colours), counts
+    assert sum(counts[c] for c in stripes) + lines >= 0.95 * len(colours), (counts, lines)
+    assert lines >= 6, f"the separator line between stripes: {lines} pixels"
+    # the stripes are the claimants' colours, as the server assigned them
+    listing = json.loads(page.evaluate(
+        "() => fetch('/api/map/perimeters').then((r) => r.text())"))["cpts"]
+    assigned = [tuple(int(hex_[i:i + 2], 16) for i in (1, 3, 5)) for hex_ in
+                {PALETTE.colour(c["colour"], c["id"]) for c in listing if c["name"] in claimants}]
+    assert len(assigned) == 3
+    for stripe in stripes:  # (the canvas keeps colours premultiplied by the opacity: ±2)
+        assert min(_distance(stripe, colour) for colour in assigned) <= 4, (stripe, assigned)
     for i, first in enumerate(stripes):
         for second in stripes[i + 1:]:
             assert _distance(first, second) >= 60, (first, second)

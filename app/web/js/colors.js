@@ -1,34 +1,56 @@
-// Colours of the coverage view: one distinct colour per CPTS, a strong red for zones blanches,
-// hatching (two colours) where CPTS overlap. Colour choice is pure; patterns need a canvas.
+// Colours of the coverage view, for every reader including the colour-blind: each CPTS in one of
+// a few colours the server assigned so that neighbours differ (app/domain/cpts_colours.py), zones
+// blanches as dark dots on a pale ground (a texture, not only a hue), overlaps as diagonal stripes
+// of the claimants' colours with a white line between them. The palette comes with the page
+// (config.palette, from app/domain/cpts_palette.json: the one source). Colour choice is pure;
+// patterns need a canvas.
 
-export const WHITE_ZONE = "#d7191c";
-export const EDIT_FILL = "#ffd23f";
-export const EDIT_OUTLINE = "#b3001b";
-const GOLDEN_ANGLE = 137.508;
+let palette = null;
+const colourIndex = new Map();
 
-function hslToHex(h, s, l) {
-  const a = s * Math.min(l, 1 - l);
-  const f = (n) => {
-    const k = (n + h / 30) % 12;
-    const c = l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
-    return Math.round(255 * c).toString(16).padStart(2, "0");
-  };
-  return `#${f(0)}${f(8)}${f(4)}`;
+/** The palette of the page (`config.palette`); called once by main.js before any drawing. */
+export function setPalette(value) {
+  palette = value;
+  patterns.clear();
+  images.clear();
 }
 
-/**
- * A colour per CPTS id: hues spread by the golden angle so that neighbours in the list (and
- * usually on the map) differ; hues stay off red (red means zone blanche).
- */
+export function currentPalette() {
+  if (!palette) throw new Error("Palette de la carte absente de la configuration.");
+  return palette;
+}
+
+/** The colour index of each CPTS, as the server assigned it (`colour` in the listings). */
+export function setColours(cptsList) {
+  for (const cpts of cptsList) {
+    if (cpts.colour === null || cpts.colour === undefined) colourIndex.delete(Number(cpts.id));
+    else colourIndex.set(Number(cpts.id), cpts.colour);
+  }
+}
+
+/** The colour of a CPTS: its index in the palette (the id's when the server gave none). */
 export function cptsColor(id) {
-  const hue = 45 + ((Number(id) * GOLDEN_ANGLE) % 270);
-  const lightness = [0.55, 0.42, 0.66][Number(id) % 3];
-  return hslToHex(hue, 0.62, lightness);
+  const colours = currentPalette().cpts;
+  const index = colourIndex.get(Number(id)) ?? Number(id);
+  return colours[((index % colours.length) + colours.length) % colours.length];
+}
+
+/** The fill opacity of a commune or a CPTS outline in one CPTS' colour. */
+export function cptsOpacity() {
+  return currentPalette().cpts_opacity;
+}
+
+/** The colours of the perimeter being edited: fill, outline and opacities. */
+export function editColours() {
+  return currentPalette().edit;
 }
 
 /** The fill of a commune in the coverage view, from the CPTS that cover it. */
 export function coverageFill(cptsIds) {
-  if (!cptsIds || cptsIds.length === 0) return { kind: "white", colors: [WHITE_ZONE] };
+  if (!cptsIds || cptsIds.length === 0) {
+    const { ground, ink } = currentPalette().zone_blanche;
+    return { kind: "white", colors: [ground, ink] };
+  }
   if (cptsIds.length === 1) return { kind: "single", colors: [cptsColor(cptsIds[0])] };
   return { kind: "overlap", colors: overlapColors([...cptsIds].sort((a, b) => a - b).slice(0, MAX_STRIPES)) };
 }
@@ -36,11 +58,6 @@ export function coverageFill(cptsIds) {
 // --- overlaps: stripes that read as so many CPTS ------------------------------------------------
 
 const MAX_STRIPES = 4;
-/** Below this distance (CIE76 ΔE in Lab) two stripes read as one colour. */
-export const MIN_STRIPE_DISTANCE = 30;
-// High-contrast stand-ins (no red: red means zone blanche), for a claimant whose own colour is
-// too close to one already in the stripes.
-const STRIPE_PALETTE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#f0e442", "#5b2a86", "#8c564b", "#1b1b1b"];
 
 function toLab(color) {
   const linear = [1, 3, 5].map((i) => {
@@ -63,19 +80,22 @@ export function colorDistance(a, b) {
 }
 
 /**
- * The stripe colours of one overlap: each claimant keeps its own colour (as in the legend)
- * unless it is too close to a stripe already chosen; then the stand-in that differs most from
- * the chosen ones takes its place. Any two stripes differ by at least MIN_STRIPE_DISTANCE.
+ * The stripe colours of one overlap: each claimant its own colour (as in the legend). The
+ * claimants of a commune are neighbours, so the server's colouring gives them different
+ * colours; should two still share one (more claimants than colours), the palette colour that
+ * differs most from the stripes already chosen takes the second place.
  */
 export function overlapColors(ids) {
   const chosen = [];
   const nearest = (color) => Math.min(...chosen.map((other) => colorDistance(color, other)));
   for (const id of ids) {
     const own = cptsColor(id);
-    if (!chosen.length || nearest(own) >= MIN_STRIPE_DISTANCE) { chosen.push(own); continue; }
-    let best = STRIPE_PALETTE[0];
-    for (const candidate of STRIPE_PALETTE) if (nearest(candidate) > nearest(best)) best = candidate;
-    chosen.push(best);
+    if (!chosen.includes(own)) { chosen.push(own); continue; }
+    let best = null;
+    for (const candidate of currentPalette().cpts) {
+      if (!chosen.includes(candidate) && (best === null || nearest(candidate) > nearest(best))) best = candidate;
+    }
+    chosen.push(best ?? own);
   }
   return chosen;
 }
@@ -93,23 +113,40 @@ export function stripeIndex(x, y, count, period = stripePeriod(count)) {
   return Math.floor((along * count) / period);
 }
 
-const patterns = new Map();
+/** Whether a pixel of the hatching is on the separator line at the start of its stripe (the
+ * first `separator_width` pixels of each band, along x). */
+export function onSeparator(x, y, count, period = stripePeriod(count)) {
+  const along = (((x + y) % period) + period) % period;
+  const start = Math.ceil((stripeIndex(x, y, count, period) * period) / count);
+  return along - start < currentPalette().overlap.separator_width;
+}
 
-/** A diagonal hatching of the given colours, as a canvas pattern (cached): every pixel set
- * to its stripe's colour (no stroke ends, no antialiased gaps: no seams where it repeats). */
-export function hatchPattern(colors) {
-  const key = colors.join(",");
-  if (patterns.has(key)) return patterns.get(key);
-  if (typeof document === "undefined") return colors[0];
+/** Whether a pixel of the zone blanche texture is ink (a dot) rather than ground: two dots per
+ * tile, staggered, so the dots run on across 256-pixel tiles. */
+export function zoneBlancheInk(x, y) {
+  const { tile, dot_radius: radius } = currentPalette().zone_blanche;
+  const px = ((x % tile) + tile) % tile;
+  const py = ((y % tile) + tile) % tile;
+  return [tile / 4, (3 * tile) / 4].some((centre) =>
+    (px - centre) ** 2 + (py - centre) ** 2 <= radius ** 2);
+}
+
+const patterns = new Map();
+const images = new Map();
+
+function rgbOf(color) {
+  return [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
+}
+
+/** A square canvas of `side` pixels, each set by `colorAt(x, y)` (no antialiasing, no seam). */
+function paintTile(side, colorAt) {
   const canvas = document.createElement("canvas");
-  const side = stripePeriod(colors.length);
   canvas.width = canvas.height = side;
   const context = canvas.getContext("2d");
   const image = context.createImageData(side, side);
-  const rgb = colors.map((color) => [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16)));
   for (let y = 0; y < side; y += 1) {
     for (let x = 0; x < side; x += 1) {
-      const [r, g, b] = rgb[stripeIndex(x, y, colors.length, side)];
+      const [r, g, b] = colorAt(x, y);
       const offset = 4 * (y * side + x);
       image.data[offset] = r;
       image.data[offset + 1] = g;
@@ -118,9 +155,51 @@ export function hatchPattern(colors) {
     }
   }
   context.putImageData(image, 0, 0);
-  const pattern = context.createPattern(canvas, "repeat");
+  return canvas;
+}
+
+function hatchTile(colors) {
+  const rgb = colors.map(rgbOf);
+  const separator = rgbOf(currentPalette().overlap.separator);
+  const side = stripePeriod(colors.length);
+  return paintTile(side, (x, y) => (onSeparator(x, y, colors.length, side)
+    ? separator : rgb[stripeIndex(x, y, colors.length, side)]));
+}
+
+function zoneBlancheTile() {
+  const { ground, ink, tile } = currentPalette().zone_blanche;
+  const [groundRgb, inkRgb] = [rgbOf(ground), rgbOf(ink)];
+  return paintTile(tile, (x, y) => (zoneBlancheInk(x, y) ? inkRgb : groundRgb));
+}
+
+function cachedPattern(key, tile, fallback) {
+  if (patterns.has(key)) return patterns.get(key);
+  if (typeof document === "undefined") return fallback;
+  const canvas = tile();
+  const pattern = canvas.getContext("2d").createPattern(canvas, "repeat");
   patterns.set(key, pattern);
   return pattern;
+}
+
+/** A diagonal hatching of the given colours with a separator line, as a canvas pattern
+ * (cached): every pixel set to its stripe's colour (no seams where it repeats). */
+export function hatchPattern(colors) {
+  return cachedPattern(colors.join(","), () => hatchTile(colors), colors[0]);
+}
+
+/** The zone blanche texture (dark dots on a pale ground), as a canvas pattern (cached). */
+export function zoneBlanchePattern() {
+  return cachedPattern("zone-blanche", zoneBlancheTile, currentPalette().zone_blanche.ground);
+}
+
+/** A legend swatch's CSS background, the same texture as on the map: "white" (zone blanche)
+ * or "overlap" (two palette colours). */
+export function swatchBackground(kind) {
+  if (!images.has(kind)) {
+    const tile = kind === "white" ? zoneBlancheTile() : hatchTile(currentPalette().cpts.slice(0, 2));
+    images.set(kind, `url(${tile.toDataURL("image/png")}) repeat`);
+  }
+  return images.get(kind);
 }
 
 /** `color` (#rrggbb) at `opacity` over white, as an opaque colour. */

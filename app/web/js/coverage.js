@@ -1,7 +1,9 @@
 // The coverage view: communes coloured by the CPTS that cover them (hatching where several
-// do, red where none does), filters by stage, the legend, and the commune card.
+// do, dotted where none does), filters by stage, the legend, and the commune card.
 
-import { coverageFill, cptsColor, hatchPattern, WHITE_ZONE } from "./colors.js";
+import {
+  coverageFill, cptsColor, cptsOpacity, hatchPattern, setColours, swatchBackground, zoneBlanchePattern,
+} from "./colors.js";
 import { announce } from "./announce.js";
 import { $, clear, h } from "./dom.js";
 import { coveringSummary, departementOf, formatInteger, formatPopulation, plural, statusLabel } from "./format.js";
@@ -25,6 +27,7 @@ export class Perimeters {
     this.list = data.cpts;
     this.populationYear = data.population_year;
     this.byId = new Map(this.list.map((cpts) => [cpts.id, cpts]));
+    setColours(this.list);
     this.shared = data.overlaps.map((overlap) => overlap.cpts);
   }
 
@@ -43,6 +46,7 @@ export class Perimeters {
     this.list = data.cpts;
     this.populationYear = data.population_year;
     this.byId = new Map(this.list.map((cpts) => [cpts.id, cpts]));
+    setColours(this.list);
     this.whenComplete();
     this.complete();
     this.byCode = new Map();
@@ -79,10 +83,10 @@ export function coverageStyle(ids) {
 function makeCoverageStyle(ids) {
   const fill = coverageFill(ids);
   if (fill.kind === "white") {
-    return { fill: true, fillColor: WHITE_ZONE, fillOpacity: 0.85, weight: 0.4, color: "#7a1414", opacity: 0.6 };
+    return { fill: true, fillColor: zoneBlanchePattern(), fillOpacity: 0.9, weight: 0.4, color: "#7a1414", opacity: 0.6 };
   }
   if (fill.kind === "single") {
-    return { fill: true, fillColor: fill.colors[0], fillOpacity: 0.6, weight: 0.4, color: "#444", opacity: 0.45 };
+    return { fill: true, fillColor: fill.colors[0], fillOpacity: cptsOpacity(), weight: 0.4, color: "#444", opacity: 0.45 };
   }
   return { fill: true, fillColor: hatchPattern(fill.colors), fillOpacity: 0.9, weight: 0.6, color: "#222", opacity: 0.7 };
 }
@@ -154,6 +158,10 @@ export class CoverageView {
       items.length ? h("ul", {}, items) : h("p", { class: "muted" }, "Aucune CPTS à ces stades."));
     for (const swatch of document.querySelectorAll("#legend .swatch[data-color]")) {
       swatch.style.background = swatch.dataset.color;
+    }
+    // the textures of the map itself (app/web/js/colors.js), not a look-alike in CSS
+    for (const [kind, selector] of [["white", ".swatch.white-zone"], ["overlap", ".swatch.overlap"]]) {
+      for (const swatch of document.querySelectorAll(`#legend ${selector}`)) swatch.style.background = swatchBackground(kind);
     }
   }
 

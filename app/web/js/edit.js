@@ -3,7 +3,7 @@
 // bassin de vie, undo and redo; the panel is recomputed by the server after every change;
 // save with If-Match, and a way out when someone else saved first.
 
-import { coverageFill, cptsColor, EDIT_FILL, EDIT_OUTLINE, WHITE_ZONE } from "./colors.js";
+import { coverageFill, cptsColor, editColours, zoneBlanchePattern } from "./colors.js";
 import { $, clear, h, toast } from "./dom.js";
 import { codesIn, formatInteger, plural, statusLabel } from "./format.js";
 import { loadHistory } from "./history.js";
@@ -50,12 +50,13 @@ export class EditMode {
   style() {
     return (code) => {
       if (this.active && this.store.has(code)) {
-        return { fill: true, fillColor: EDIT_FILL, fillOpacity: 0.75, weight: 1.6, color: EDIT_OUTLINE, opacity: 1 };
+        const edit = editColours();
+        return { fill: true, fillColor: edit.fill, fillOpacity: edit.opacity, weight: 1.6, color: edit.outline, opacity: 1 };
       }
       const others = this.perimeters.covering(code, null).filter((id) => id !== this.cpts?.id);
       const fill = coverageFill(others);
-      const color = fill.kind === "white" ? WHITE_ZONE : others.length > 1 ? "#555" : cptsColor(others[0]);
-      return { fill: true, fillColor: color, fillOpacity: fill.kind === "white" ? 0.18 : 0.3,
+      const color = fill.kind === "white" ? zoneBlanchePattern() : others.length > 1 ? "#555" : cptsColor(others[0]);
+      return { fill: true, fillColor: color, fillOpacity: fill.kind === "white" ? 0.35 : editColours().others_opacity,
                weight: 0.4, color: "#666", opacity: 0.5 };
     };
   }
@@ -345,7 +346,7 @@ export class EditMode {
 
   startDrawing(kind) {
     if (!this.editable) return;
-    const options = { showArea: false, shapeOptions: { color: EDIT_OUTLINE } };
+    const options = { showArea: false, shapeOptions: { color: editColours().outline } };
     if (kind === "polygon") options.allowIntersection = false;
     this.drawing?.disable();
     this.drawing = kind === "rectangle" ? new L.Draw.Rectangle(this.map, options) : new L.Draw.Polygon(this.map, options);

@@ -8,6 +8,7 @@
 import { announce } from "./announce.js";
 import { Api } from "./api.js";
 import { CommunesLayer } from "./communes-layer.js";
+import { setPalette } from "./colors.js";
 import { CoverageView, Perimeters } from "./coverage.js";
 import { $, $$, h, toast } from "./dom.js";
 import { CoverageCharts, loadChartLibrary } from "./charts.js";
@@ -26,6 +27,7 @@ import { WhiteZonesView } from "./whitezones.js";
 
 const config = JSON.parse(document.getElementById("cpts-map-config").textContent);
 setStatusLabels(config.statuses);  // the stages as the server defines them
+setPalette(config.palette);  // the map's colours (app/domain/cpts_palette.json)
 const map = window[config.names.map];
 const metrics = { started: performance.timeOrigin, firstRender: null, clicks: [], clickPaints: [], indicatorClicks: [], territories: [], steps: {} };
 const mark = (step) => { metrics.steps[step] = Math.round(performance.now()); };

@@ -1,6 +1,6 @@
 // The national coverage map (below the communes' zoom): one generalised outline per CPTS in its
-// colour, the communes several CPTS claim hatched on top, and the regions underneath in the red
-// of the zones blanches, which shows wherever no displayed CPTS lies. It looks like the commune
+// colour, the communes several CPTS claim hatched on top, and the regions underneath in the dots
+// of the zones blanches, which show wherever no displayed CPTS lies. It looks like the commune
 // layer at these zooms (fills without borders) for a thousand shapes instead of 35,000.
 //
 // The shapes are drawn by hand on one canvas: coordinates are kept as Web Mercator fractions in
@@ -13,14 +13,11 @@
 // is painted in the colour of its class (GET /api/indicators/map?level=cpts) instead.
 
 import { coverageStyle } from "./coverage.js";
-import { cptsColor, mixWithWhite, WHITE_ZONE } from "./colors.js";
+import { cptsColor, cptsOpacity, mixWithWhite, zoneBlanchePattern } from "./colors.js";
 import { choroplethColour, NO_DATA_COLOUR } from "./indicators.js";
 
-// The commune layer's fill opacities (coverage.js), flattened over white: shapes drawn opaque
-// hide what lies underneath (the red ground), which translucent ones would let through.
-const SINGLE_OPACITY = 0.6;
-const WHITE_OPACITY = 0.85;
-const GROUND = mixWithWhite(WHITE_ZONE, WHITE_OPACITY);
+// The commune layer's fill opacity (coverage.js), flattened over white: shapes drawn opaque
+// hide what lies underneath (the dotted ground), which translucent ones would let through.
 export const MUTED_GROUND = "#e3e3e3";
 // The indicator map: the ground where no CPTS lies, and the borders between CPTS.
 export const CHOROPLETH_GROUND = "#ffffff";
@@ -184,7 +181,7 @@ export class OverviewLayer {
   styleOf({ kind, ids, index }) {
     if (kind === "land") {
       if (this.choropleth) return { fill: CHOROPLETH_GROUND, stroke: "#b0b0b0", weight: 0.6 };
-      const ground = this.muted?.[index] ? MUTED_GROUND : GROUND;
+      const ground = this.muted?.[index] ? MUTED_GROUND : zoneBlanchePattern();
       return { fill: ground, stroke: ground, weight: 0.6 };
     }
     const visible = this.visibleIds(ids);
@@ -196,7 +193,7 @@ export class OverviewLayer {
     }
     if (kind === "cpts") {
       if (!visible.length) return null;
-      const color = mixWithWhite(cptsColor(ids[0]), SINGLE_OPACITY);
+      const color = mixWithWhite(cptsColor(ids[0]), cptsOpacity());
       // a border in its own colour closes the hairline seams between neighbours
       return { fill: color, stroke: color, weight: 0.8 };
     }
