@@ -178,6 +178,10 @@ def test_below_zoom_8_each_cpts_is_painted_in_its_class_and_the_legend_follows(
         pixel = page.evaluate(_OVERVIEW_PIXEL, ui.screen_point(*points[name]))
         assert _close(pixel, colour), (name, pixel, colour)
     assert not _close(before, big), "the coverage colours before"
+    # the pointer reads the CPTS's name and value
+    total = f"{int(expected['values'][str(ids[BIG])]):,}".replace(",", "\u202f")
+    assert _hover(ui, *points[BIG]) == f"{BIG} — {total} lits"
+    assert _hover(ui, *points[EMPTY]) == f"{EMPTY} — sans donnée"
     assert "Lits (lits)" in str(page.text_content("#choropleth-legend"))
     assert "Source : ARS PACA, millésime 2025" in str(page.text_content("#choropleth-legend"))
     ui.shot("81-indicateur-par-cpts")

@@ -92,6 +92,20 @@ export function legendTitle(mapAnswer) {
   return indicator.unit ? `${label} (${indicator.unit})` : label;
 }
 
+/** The value of one area on an indicator map as people read it: « 3 900 lits », « 25,0 % »,
+ * « sans donnée ». */
+export function mapValueText(mapAnswer, key) {
+  const value = mapAnswer?.values?.[key];
+  if (value === undefined || value === null) return "sans donnée";
+  if (isShare(mapAnswer)) return formatPercent(value);
+  if (typeof value !== "number") {  // a category
+    return (mapAnswer.legend || []).find((entry) => entry.value === value)?.label ?? String(value);
+  }
+  const unit = mapAnswer.indicator?.unit;
+  const text = Number.isInteger(value) ? formatInteger(value) : NUMBER.format(value);
+  return unit ? `${text} ${unit}` : text;
+}
+
 /** Where the figures come from: « Source : ARS, millésime 2024 ». */
 export function legendSource(mapAnswer) {
   const indicator = mapAnswer?.indicator || {};

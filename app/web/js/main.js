@@ -210,7 +210,7 @@ function bindHover() {
   communes.layer.on("mouseout", () => { box.hidden = true; });
   map.on("mousemove", (event) => {
     if (map.hasLayer(overview.group)) {  // the national overview: the CPTS under the pointer
-      const text = claimantsText(overview.namesAt(event.latlng));
+      const text = overview.hoverText(event.latlng);
       if (text !== box.textContent) box.replaceChildren(text);
       box.hidden = !text;
     }

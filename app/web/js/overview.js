@@ -14,7 +14,7 @@
 
 import { coverageStyle } from "./coverage.js";
 import { cptsColor, cptsOpacity, mixWithWhite, zoneBlanchePattern } from "./colors.js";
-import { choroplethColour, NO_DATA_COLOUR } from "./indicators.js";
+import { choroplethColour, mapValueText, NO_DATA_COLOUR } from "./indicators.js";
 
 // The commune layer's fill opacity (coverage.js), flattened over white: shapes drawn opaque
 // hide what lies underneath (the dotted ground), which translucent ones would let through.
@@ -171,6 +171,15 @@ export class OverviewLayer {
   /** The names under a point (see `idsAt`). */
   namesAt(latlng) {
     return this.idsAt(latlng).map((id) => this.nameOf.get(id)).filter(Boolean);
+  }
+
+  /** What the pointer reads at a point: the names, and on the indicator map the value of the
+   * CPTS (« H3VE — 3 900 lits »); "" over the ground. */
+  hoverText(latlng) {
+    const ids = this.idsAt(latlng);
+    const text = claimantsText(ids.map((id) => this.nameOf.get(id)).filter(Boolean));
+    if (!this.choropleth || ids.length !== 1 || !text) return text;
+    return `${text} — ${mapValueText(this.choropleth, String(ids[0]))}`;
   }
 
   restyle() {

@@ -3,7 +3,7 @@ import { test } from "node:test";
 
 import {
   areaCount, choroplethColour, comparisonTitles, coverageNote, formatResult, indicatorRows, legendLines,
-  legendSource, legendTitle,
+  legendSource, legendTitle, mapValueText,
 } from "../indicators.js";
 
 const S = "\u202f";
@@ -79,4 +79,16 @@ test("a share's classes read in per cent, with the category in the title", () =>
   assert.equal(areaCount(2, "cpts"), "2 CPTS");
   assert.equal(areaCount(1, "commune"), `1${NBSP}commune`);
   assert.equal(areaCount(3, "commune"), `3${NBSP}communes`);
+});
+
+test("one area's value on the map, as the pointer reads it", () => {
+  const lits = { indicator: { unit: "lits", aggregation: "sum" }, values: { 7: 3900, 8: 2.25 } };
+  assert.equal(mapValueText(lits, "7"), `3${S}900 lits`);
+  assert.equal(mapValueText(lits, "8"), "2,3 lits");
+  assert.equal(mapValueText(lits, "9"), "sans donnée");
+  const share = { category: "ZIP", indicator: { aggregation: "share" }, values: { 7: 0.25 } };
+  assert.equal(mapValueText(share, "7"), `25,0${NBSP}%`);
+  const zones = { indicator: { aggregation: "share" }, values: { "06088": "1_ZIP" },
+                  legend: [{ value: "1_ZIP", label: "ZIP" }] };
+  assert.equal(mapValueText(zones, "06088"), "ZIP");
 });
