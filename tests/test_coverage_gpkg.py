@@ -106,6 +106,20 @@ def test_another_regions_user_gets_no_name_of_what_it_may_not_read(
     assert re.search(r"n \(Integer\) = [1-9]", hidden)
 
 
+def test_styles_carry_the_map_palette() -> None:
+    from app.domain.cpts_colours import PALETTE, rgb
+
+    every = "".join(qml(layer) for layer in LAYERS)
+    assert "227,26,28" not in every, "no flat red zones blanches any more"
+    for layer in ("zones_blanches", "communes"):
+        style = qml(layer)
+        assert f'"{rgb(PALETTE.zone_blanche_ground)},255"' in style
+        assert f'"{rgb(PALETTE.zone_blanche_ink)},255"' in style and '"dense6"' in style
+    stages = qml("cpts")
+    for index in PALETTE.raw["stages"].values():
+        assert f'"{rgb(PALETTE.cpts[index])},{round(255 * PALETTE.cpts_opacity)}"' in stages
+
+
 def test_styles_are_qgis_documents() -> None:
     import xml.etree.ElementTree as ElementTree
 

@@ -24,6 +24,7 @@ import shapely
 
 from app.domain.coverage import scope_mask
 from app.domain.cpts_access import STATUS_LABELS, STATUSES, Visibility, split_claims
+from app.domain.cpts_colours import PALETTE, rgb
 from app.domain.dissolve import dissolve
 from app.domain.perimeter import Claim
 from app.domain.size_rules import size_class_for
@@ -247,14 +248,18 @@ def to_gpkg(ctx: Context, report: CoverageReport) -> ExportFile:
 STYLE_NAMES = {"cpts": "CPTS par stade", "cpts_communes": "Communes des CPTS par stade",
                "communes": "Communes couvertes ou non", "zones_blanches": "Zones blanches",
                "chevauchements": "Chevauchements par gravité"}
-STAGE_COLOURS = {"pre_projet": "190,186,218", "lettre_intention": "128,177,211",
-                 "projet_sante": "253,180,98", "aci_signe": "77,175,74"}
+# The map's palette (app/domain/cpts_palette.json): a palette colour per stage, at the map's
+# opacity, and the zones blanches as dark dots on a pale ground (a texture, not a red).
+STAGE_COLOURS = {stage: rgb(PALETTE.cpts[index])
+                 for stage, index in PALETTE.raw["stages"].items()}
+CPTS_ALPHA = round(255 * PALETTE.cpts_opacity)
 
 
 def _fill(colour: str, outline: str, *, alpha: int = 170, style: str = "solid",
-          width: str = "0.26") -> str:
+          width: str = "0.26", outline_style: str = "solid") -> str:
     options = {"color": f"{colour},{alpha}", "outline_color": f"{outline},255",
-               "outline_style": "solid", "outline_width": width, "outline_width_unit": "MM",
+               "outline_style": outline_style, "outline_width": width,
+               "outline_width_unit": "MM",
                "style": style, "joinstyle": "bevel"}
     props = "".join(f'<Option type="QString" name="{k}" value="{v}"/>'
                     for k, v in options.items())
@@ -284,19 +289,26 @@ def _single(layer: str) -> str:
             f'forceraster="0"><symbols>{_symbol("0", layer)}</symbols></renderer-v2>')
 
 
+def _zone_blanche(outline: str, width: str) -> str:
+    """The ground, then the dots (Qt's sparse dot brush) in the ink colour."""
+    return (_fill(rgb(PALETTE.zone_blanche_ground), outline, alpha=255, width=width)
+            + _fill(rgb(PALETTE.zone_blanche_ink), outline, alpha=255, style="dense6",
+                    outline_style="no"))
+
+
 def _stages(alpha: int, outline: str, width: str) -> list[tuple[str, str, str]]:
     return [(s, STATUS_LABELS[s], _fill(STAGE_COLOURS[s], outline, alpha=alpha, width=width))
             for s in STATUSES]
 
 
 RENDERERS: dict[str, Callable[[], str]] = {
-    "cpts": lambda: _categorized("stade", _stages(150, "40,40,40", "0.6")),
-    "cpts_communes": lambda: _categorized("stade", _stages(110, "120,120,120", "0.1")),
+    "cpts": lambda: _categorized("stade", _stages(CPTS_ALPHA, "40,40,40", "0.6")),
+    "cpts_communes": lambda: _categorized("stade", _stages(CPTS_ALPHA, "120,120,120", "0.1")),
     "communes": lambda: _categorized("couverte", [
-        ("oui", "couverte", _fill("200,230,200", "150,150,150", alpha=120, width="0.1")),
-        ("non", "non couverte (zone blanche)", _fill("227,26,28", "150,150,150", alpha=190,
-                                                     width="0.1"))]),
-    "zones_blanches": lambda: _single(_fill("227,26,28", "150,0,0", alpha=200, width="0.5")),
+        ("oui", "couverte", _fill(rgb(PALETTE.cpts[3]), "150,150,150", alpha=120,
+                                  width="0.1")),
+        ("non", "non couverte (zone blanche)", _zone_blanche("150,150,150", "0.1"))]),
+    "zones_blanches": lambda: _single(_zone_blanche("122,20,20", "0.5")),
     "chevauchements": lambda: _categorized("gravite", [
         ("information", "information", _fill("255,255,51", "150,150,0",
                                              style="b_diagonal", alpha=255)),

@@ -12,6 +12,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from app.domain.cpts_access import status_label
+from app.domain.cpts_colours import PALETTE
 from app.repo import map_data as repo
 from app.services import cpts as cpts_service
 from app.services import exports, indicator_exports
@@ -20,8 +21,9 @@ from app.services.exports import ExportFile
 from app.services.map_assets import inline_css, inline_js
 
 MEDIA_TYPE = "text/html; charset=utf-8"
-OUTLINE_STYLE = {"color": "#b3001b", "weight": 3, "fill": False}
-COMMUNE_STYLE = {"color": "#555555", "weight": 0.8, "fillColor": "#ffd23f",
+# the perimeter in the map's edit colours (app/domain/cpts_palette.json)
+OUTLINE_STYLE = {"color": PALETTE.edit_outline, "weight": 3, "fill": False}
+COMMUNE_STYLE = {"color": "#555555", "weight": 0.8, "fillColor": PALETTE.edit_fill,
                  "fillOpacity": 0.45}
 
 

@@ -146,9 +146,10 @@ def compose_map(settings: MapSettings) -> MapParts:
         position="topleft", show_geometry_on_click=False,
         draw_options={"polyline": False, "circle": False, "marker": False,
                       "circlemarker": False,
-                      "rectangle": {"showArea": False, "shapeOptions": {"color": "#b3001b"}},
+                      "rectangle": {"showArea": False,
+                                    "shapeOptions": {"color": PALETTE.edit_outline}},
                       "polygon": {"showArea": False, "allowIntersection": False,
-                                  "shapeOptions": {"color": "#b3001b"}}},
+                                  "shapeOptions": {"color": PALETTE.edit_outline}}},
         edit_options={"edit": False, "remove": False})
     draw.add_to(fmap)
     names["draw"] = {"control": draw.get_name(), "items": f"drawnItems_{draw.get_name()}"}

@@ -156,3 +156,10 @@ test("the hatching repeats without a seam inside a tile and across 256-pixel til
     assert.ok(Math.min(...colour) >= 2 * width, "the colour is wider than the line");
   }
 });
+
+test("each stage of the GeoPackage's QGIS style takes its own palette colour", () => {
+  const indices = Object.values(PALETTE.stages);
+  assert.deepEqual(Object.keys(PALETTE.stages).sort(), ["aci_signe", "lettre_intention", "pre_projet", "projet_sante"]);
+  assert.equal(new Set(indices).size, indices.length);
+  for (const index of indices) assert.ok(Number.isInteger(index) && index >= 0 && index < PALETTE.cpts.length);
+});
