@@ -15,6 +15,7 @@ import { CoverageCharts, loadChartLibrary } from "./charts.js";
 import { EditMode } from "./edit.js";
 import { setStatusLabels } from "./format.js";
 import { LabelsLayer } from "./labels.js";
+import { PageLayout } from "./layout.js";
 import { claimantsText, OverviewLayer } from "./overview.js";
 import { SearchBox } from "./search.js";
 import { TerritoryBox } from "./territory.js";
@@ -50,7 +51,7 @@ let mode = "coverage";
 
 const coverage = new CoverageView({
   api, perimeters, communes, map, statuses: config.statuses,
-  onOpenCpts: (id) => { switchMode("edit"); edit.open(id); },
+  onOpenCpts: (id) => { switchMode("edit"); if (layout.editAllowed) edit.open(id); },
   onShowOverlaps: async () => {  // the list of the overlapping communes of my territory
     switchMode("white");
     const regions = territory?.regions;
@@ -67,9 +68,15 @@ const edit = new EditMode({
 });
 const white = new WhiteZonesView({
   api, map, communes, statuses: config.statuses,
-  onAttach: (id, codes) => { switchMode("edit"); edit.open(id, { add: codes }); },
+  onAttach: (id, codes) => { switchMode("edit"); if (layout.editAllowed) edit.open(id, { add: codes }); },
   onLoaded: () => saveUrl(),
   charts: new CoverageCharts({ api, map, communes, chartUrl: config.vendor.chartjs }),
+});
+
+// The widths: the panel as a drawer below 1024 px (a fiche opens it), no editing below 800 px.
+const layout = new PageLayout({
+  map, toggle: $("#drawer-toggle"), panel: $("#panel"), card: $("#commune-card"),
+  onEditDisallowed: () => { if (mode === "edit") switchMode("coverage"); },
 });
 
 // One style function for the communes' tiles, deciding at each draw from the current view:
@@ -343,12 +350,13 @@ function applyOrientation(data) {
 /** What the address asked for, once the perimeters are there. */
 async function applyInitialState() {
   if (initial.mode && initial.mode !== mode) switchMode(initial.mode);
-  if (initial.mode === "edit" && initial.cpts) await edit.open(initial.cpts, { zoom: !initial.center });
+  if (initial.mode === "edit" && initial.cpts && layout.editAllowed) await edit.open(initial.cpts, { zoom: !initial.center });
   if (initial.mode === "white" && initial.territory) await white.loadScope(initial.territory);
 }
 
 async function start() {
   document.body.dataset.mode = "coverage";
+  layout.start();
   bindTabs();
   bindKeyboard();
   bindMap();
