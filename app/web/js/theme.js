@@ -12,7 +12,8 @@ export function dsfrClasses(element) {
   if (element.closest(".leaflet-container, [role='tablist'], .search-results")) return [];
   switch (tag) {
     case "button": {
-      if (element.closest("th")) return [];  // the sort buttons of a table's header
+      // the sort buttons of a table's header, and buttons drawn as links
+      if (element.closest("th") || classes.contains("link")) return [];
       if (classes.contains("primary") || element.type === "submit") return ["fr-btn", "fr-btn--sm"];
       return ["fr-btn", "fr-btn--secondary", "fr-btn--sm"];
     }
