@@ -228,6 +228,10 @@ def render_page(user: User, *, csrf_token: str, can_create: bool,
     figure.html.add_child(Element(body), name="app_body", index=0)
     html = figure.render()
     html = html.replace("<html>", f'<html lang="fr" data-theme="{look.name}">', 1)
+    # folium's viewport forbids zooming (maximum-scale=1, user-scalable=no): WCAG 1.4.4
+    html = re.sub(r'<meta name="viewport"[^>]*>',
+                  '<meta name="viewport" content="width=device-width, initial-scale=1">', html,
+                  count=1)
     # the theme's base style sheet (the DSFR) before Leaflet's and the page's
     charset = '<meta charset="utf-8">'
     html = html.replace(charset, charset + "\n" + style_links(look.before_page_css), 1)
