@@ -3,12 +3,21 @@ share a colour, on the Alpes-Maritimes fixture over the real adjacency of the co
 synthetic graphs; the result depends on the CPTS and their units only (not on the order they
 come in), and a CPTS keeps its colour when unrelated ones change."""
 
+import json
 import random
+from typing import Any
 
+import psycopg
+
+from app.auth.audit import Actor
+from app.auth.policy import Role, User
 from app.db import connect
 from app.domain import cpts_colours
 from app.domain.cpts_colours import PALETTE, assign, conflicts, neighbours
+from app.repo import cpts as cpts_repo
 from app.repo.reference import read_graph
+from app.services import cpts as cpts_service
+from app.services import map_data
 from tests.coverage_support import read_fixture
 
 NICE = "06088"
@@ -133,3 +142,45 @@ def test_more_cpts_on_one_commune_than_colours_leaves_the_fewest_conflicts() -> 
     # K + 2 CPTS, all neighbours: K colours used, only two pairs alike
     assert len(set(colours.values())) == K
     assert conflicts(touching, colours) == 2
+
+
+def _ctx(conn: Any, user: User) -> cpts_service.Context:
+    return cpts_service.Context(conn=conn, graph=read_graph(conn),
+                                rules=cpts_repo.size_rules(conn), user=user,
+                                actor=Actor.command_line())
+
+
+def test_the_map_listings_colour_what_the_user_sees(database: str) -> None:
+    admin = User(id=0, email="admin@test", role=Role.ADMIN)
+    observer = User(id=0, email="obs@test", role=Role.OBSERVER, regions=frozenset({"93"}))
+    with connect(database) as conn, conn.transaction():  # rolled back at the end
+        ctx = _ctx(conn, admin)
+        # the hidden draft first (the smallest id: the others are coloured after it)
+        draft = cpts_service.create(ctx, name="Couleurs brouillon", status="pre_projet",
+                                    communes=["06035"], reason="test")
+        menton = cpts_service.create(ctx, name="Couleurs Menton", status="aci_signe",
+                                     communes=["06083"], reason="test")
+        roquebrune = cpts_service.create(ctx, name="Couleurs Roquebrune", status="aci_signe",
+                                         communes=["06104"], reason="test")
+        listings = {}
+        for who, user in (("admin", admin), ("observer", observer)):
+            seen = _ctx(conn, user)
+            listings[who] = (map_data.perimeters(seen, None),
+                             json.loads(map_data.overview(seen)),
+                             map_data.perimeters(seen, ["aci_signe"]))
+        graph = read_graph(conn)
+        raise psycopg.Rollback
+    for who, (perimeters, overview, signed) in listings.items():
+        colour = {c["id"]: c["colour"] for c in perimeters["cpts"]}
+        assert all(isinstance(c, int) for c in colour.values()), who
+        # one colour per CPTS wherever the page reads it, whatever the filter
+        assert {c["id"]: c["colour"] for c in overview["cpts"]} == colour, who
+        assert all(colour[c["id"]] == c["colour"] for c in signed["cpts"]), who
+        # neighbours differ (Menton borders Roquebrune)
+        assert colour[menton] != colour[roquebrune]
+        # the colouring is that of what this user sees, nothing else
+        units_of = {c["id"]: c["communes"] for c in perimeters["cpts"]}
+        assert colour == assign(units_of, graph.neighbours), who
+    admin_ids = {c["id"] for c in listings["admin"][0]["cpts"]}
+    observer_ids = {c["id"] for c in listings["observer"][0]["cpts"]}
+    assert draft in admin_ids and draft not in observer_ids
