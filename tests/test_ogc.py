@@ -128,16 +128,26 @@ def test_bbox_and_datetime_are_checked() -> None:
 
 
 def test_geometries_keep_a_precision_suited_to_the_crs() -> None:
+    import numpy as np
     import shapely
 
-    square = shapely.to_wkb(shapely.box(7.123456789, 43.123456789, 7.2, 43.2))
-    degrees = protocol.encode_geometries([square], 4326, protocol.DEFAULT_CRS, 6)[0]
+    square = np.array([shapely.box(7.123456789, 43.123456789, 7.2, 43.2)], dtype=object)
+    degrees = protocol.encode_shapes(square, 4326, protocol.DEFAULT_CRS, 6)[0]
     assert degrees is not None
     assert max(len(n.split(".")[1]) for n in re.findall(r"\d+\.\d+", degrees)) <= 6
-    metres = protocol.encode_geometries([square], 4326, protocol.parse_crs("EPSG:2154"), 1)[0]
+    metres = protocol.encode_shapes(square, 4326, protocol.parse_crs("EPSG:2154"), 1)[0]
     assert metres is not None
     x = json.loads(metres)["coordinates"][0][0][0]
     assert 1_000_000 < x < 1_100_000 and round(x, 1) == x
+
+
+def test_a_page_ends_once_its_geometries_pass_the_byte_budget() -> None:
+    small, large = "x" * 1000, "x" * (protocol.PAGE_BYTES // 3 + 1)
+    assert protocol.fitting([small] * 10) == 10
+    assert protocol.fitting([None, small, None]) == 3
+    assert protocol.fitting([large] * 5) == 3  # the third one passes the budget
+    assert protocol.fitting(["x" * (2 * protocol.PAGE_BYTES)] * 2) == 1  # never empty
+    assert protocol.fitting([]) == 0
 
 
 # --- over HTTP ---------------------------------------------------------------------------------
@@ -178,10 +188,25 @@ def test_paging_follows_next_links_and_counts_match(auth_client: TestClient) -> 
     assert not any(link["rel"] == "next" for link in last["links"])
 
 
+def test_a_long_page_ends_at_the_byte_budget_and_goes_on_with_next(
+        auth_client: TestClient) -> None:
+    page = auth_client.get("/ogc/collections/communes/items", params={"limit": 5000}).json()
+    returned, matched = page["numberReturned"], page["numberMatched"]
+    assert 100 < returned < matched  # the test départements hold more than 1 MiB of outlines
+    sizes = [len(json.dumps(f["geometry"], separators=(",", ":"))) for f in page["features"]]
+    # no longer than needed to pass the budget (the sizes are of Python's writing again)
+    assert sum(sizes[:-1]) < protocol.PAGE_BYTES * 1.01 and sum(sizes) > protocol.PAGE_BYTES * 0.99
+    after = next(link["href"] for link in page["links"] if link["rel"] == "next")
+    assert f"offset={returned}" in after and "limit=5000" in after
+    every = _all(auth_client, "communes", limit=5000)
+    assert len(every) == len({f["id"] for f in every}) == matched
+
+
 def test_crs_bbox_and_bands(auth_client: TestClient) -> None:
     menton = auth_client.get("/ogc/collections/communes/items/06083").json()
     lon, lat = menton["geometry"]["coordinates"][0][0][0]
     assert 7.4 < lon < 7.6 and 43.7 < lat < 43.9
+    assert not re.findall(r"\.\d{7,}", json.dumps(menton["geometry"]))  # 0.1 m at most
     lambert = auth_client.get("/ogc/collections/communes/items/06083",
                               params={"crs": "http://www.opengis.net/def/crs/EPSG/0/2154"})
     assert lambert.headers["content-crs"] == "<http://www.opengis.net/def/crs/EPSG/0/2154>"

@@ -35,6 +35,12 @@ CONFORMANCE = [
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
+# A page ends, before `limit`, once its geometries pass this many bytes (it holds at least one
+# feature; its `next` link goes on from there), as the standard allows a server to return fewer
+# features than asked. GDAL (and so QGIS through it) reads the first page of a layer twice, once
+# to learn its schema: with the whole national `cpts` layer in one 5 MB page, it parsed 10 MB.
+# A page of 1,000 full-detail communes is under 0.95 MB.
+PAGE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -247,17 +253,11 @@ def transformer_for(source: int, target: int) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(source, target, always_xy=True)
 
 
-def encode_geometries(wkbs: Sequence[bytes | None] | npt.NDArray[Any], source_srid: int,
-                      crs: Crs, decimals: int) -> list[str | None]:
-    """GeoJSON geometry texts of WKB geometries stored in `source_srid`, projected to `crs`,
-    with `decimals` digits (None where there is no geometry)."""
-    geometries = (wkbs if isinstance(wkbs, np.ndarray)
-                  else shapely.from_wkb(np.array(list(wkbs), dtype=object)))
-    return encode_shapes(geometries, source_srid, crs, decimals)
-
-
 def encode_shapes(geometries: npt.NDArray[Any], source_srid: int, crs: Crs,
                   decimals: int) -> list[str | None]:
+    """GeoJSON geometry texts of shapes made in Python (dissolved groups of units) in
+    `source_srid`, projected to `crs`, with `decimals` digits (None where there is none).
+    Stored geometries are written by PostGIS instead (`app.repo.ogc.geojson`)."""
     if len(geometries) == 0:
         return []
     if source_srid != crs.srid:
@@ -274,9 +274,23 @@ def encode_shapes(geometries: npt.NDArray[Any], source_srid: int, crs: Crs,
     return [None if text is None else str(text) for text in shapely.to_geojson(geometries)]
 
 
+def fitting(geometries: Sequence[str | None]) -> int:
+    """How many of a page's features, in order, `PAGE_BYTES` lets it hold (at least one)."""
+    size = 0
+    for count, geometry in enumerate(geometries, 1):
+        size += len(geometry or "")
+        if size >= PAGE_BYTES:
+            return count
+    return len(geometries)
+
+
+# One encoder for every feature: `json.dumps` with options builds a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
 def feature(feature_id: str | int, geometry: str | None, properties: dict[str, Any]) -> str:
     """One GeoJSON Feature as text, the geometry text inserted as it is."""
-    return ('{"type":"Feature","id":' + json.dumps(feature_id) + ',"geometry":'
-            + (geometry or "null") + ',"properties":'
-            + json.dumps(properties, ensure_ascii=False, separators=(",", ":"), default=str)
+    return ('{"type":"Feature","id":'
+            + (str(feature_id) if isinstance(feature_id, int) else _encode(feature_id))
+            + ',"geometry":' + (geometry or "null") + ',"properties":' + _encode(properties)
             + "}")

@@ -10,7 +10,7 @@ from typing import Any
 from psycopg import sql
 
 from app.db import Conn
-from app.ogc.protocol import Band, Bbox, Interval
+from app.ogc.protocol import Band, Bbox, Crs, Interval
 
 # Reference tables: the columns served, in order.
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -29,6 +29,18 @@ def geometry_column(band: Band, target_srid: int) -> tuple[str, int]:
     if band.generalised:
         return band.name, 3857
     return ("geom_3857", 3857) if target_srid == 3857 else ("geom", 4326)
+
+
+def geojson(column: sql.Composable, source_srid: int, crs: Crs, decimals: int) -> sql.Composable:
+    """The GeoJSON text of a stored geometry in `crs` with `decimals` digits, written by
+    PostGIS: a page of a thousand full-detail communes is a few megabytes of coordinates, which
+    the database writes without a Python object per coordinate."""
+    expression = column
+    if source_srid != crs.srid:
+        expression = sql.SQL("ST_Transform({}, {})").format(expression, sql.Literal(crs.srid))
+    if crs.lat_first:
+        expression = sql.SQL("ST_FlipCoordinates({})").format(expression)
+    return sql.SQL("ST_AsGeoJSON({}, {}, 0)").format(expression, sql.Literal(decimals))
 
 
 def _envelope(bbox: Bbox) -> tuple[sql.Composable, dict[str, Any]]:
@@ -57,19 +69,8 @@ def reference_page(conn: Conn, table: str, *, filters: Mapping[str, str | Sequen
     """How many rows of `table` match, and the page in code order (without geometry). A
     filter's value may be a list (any of)."""
     columns = TABLE_COLUMNS[table]
-    conditions: list[sql.Composable] = [sql.SQL("TRUE")]
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
-    for index, (name, value) in enumerate(sorted(filters.items())):
-        assert name in columns
-        key = f"f{index}"
-        if isinstance(value, str):
-            conditions.append(sql.SQL("{} = {}").format(sql.Identifier(name),
-                                                        sql.Placeholder(key)))
-            params[key] = value
-        else:
-            conditions.append(sql.SQL("{} = ANY({})").format(sql.Identifier(name),
-                                                             sql.Placeholder(key)))
-            params[key] = list(value)
+    conditions, params = _conditions(columns, filters)
+    params |= {"limit": limit, "offset": offset}
     if bbox is not None:
         envelope, values = _envelope(bbox)
         conditions.append(sql.SQL("geom && {}").format(envelope))
@@ -86,15 +87,52 @@ def reference_page(conn: Conn, table: str, *, filters: Mapping[str, str | Sequen
     return (int(counted["n"]) if counted else 0), rows
 
 
-def table_geometries(conn: Conn, table: str, codes: Sequence[str], column: str
-                     ) -> dict[str, bytes]:
-    """The geometry (WKB) of each row of a reference table that has one, from `column`."""
+def _conditions(columns: Sequence[str], filters: Mapping[str, str | Sequence[str]]
+                ) -> tuple[list[sql.Composable], dict[str, Any]]:
+    conditions: list[sql.Composable] = [sql.SQL("TRUE")]
+    params: dict[str, Any] = {}
+    for index, (name, value) in enumerate(sorted(filters.items())):
+        assert name in columns
+        key = f"f{index}"
+        if isinstance(value, str):
+            conditions.append(sql.SQL("{} = {}").format(sql.Identifier(name),
+                                                        sql.Placeholder(key)))
+            params[key] = value
+        else:
+            conditions.append(sql.SQL("{} = ANY({})").format(sql.Identifier(name),
+                                                             sql.Placeholder(key)))
+            params[key] = list(value)
+    return conditions, params
+
+
+def reference_codes(conn: Conn, table: str, filters: Mapping[str, str | Sequence[str]]
+                    ) -> list[str]:
+    """The codes of the rows of `table` that match, in code order."""
+    conditions, params = _conditions(TABLE_COLUMNS[table], filters)
+    return [r["code"] for r in conn.execute(sql.SQL(
+        "SELECT code FROM {} WHERE {} ORDER BY code").format(
+            sql.Identifier(table), sql.SQL(" AND ").join(conditions)), params).fetchall()]
+
+
+def reference_rows(conn: Conn, table: str, codes: Sequence[str]) -> list[dict[str, Any]]:
+    """These rows of `table` (without geometry), in code order."""
+    return conn.execute(sql.SQL(
+        "SELECT {columns} FROM {table} WHERE code = ANY(%s) ORDER BY code").format(
+            columns=sql.SQL(", ").join(sql.Identifier(c) for c in TABLE_COLUMNS[table]),
+            table=sql.Identifier(table)), (list(codes),)).fetchall()
+
+
+def table_geojson(conn: Conn, table: str, codes: Sequence[str], column: str, source_srid: int,
+                  crs: Crs, decimals: int) -> dict[str, str]:
+    """The GeoJSON geometry of each row of a reference table that has one, from `column`
+    (stored in `source_srid`), in `crs` with `decimals` digits."""
     assert table in TABLE_COLUMNS
-    rows = conn.execute(sql.SQL("SELECT code, ST_AsBinary({}) AS wkb FROM {} "
-                                "WHERE code = ANY(%s)").format(
-                                    sql.Identifier(column), sql.Identifier(table)),
+    rows = conn.execute(sql.SQL("SELECT code, {} AS geojson FROM {} "
+                                "WHERE code = ANY(%s) AND {} IS NOT NULL").format(
+                                    geojson(sql.Identifier(column), source_srid, crs, decimals),
+                                    sql.Identifier(table), sql.Identifier(column)),
                         (list(codes),)).fetchall()
-    return {r["code"]: bytes(r["wkb"]) for r in rows if r["wkb"] is not None}
+    return {r["code"]: r["geojson"] for r in rows}
 
 
 def cpts_matching(conn: Conn, ids: Sequence[int], *, bbox: Bbox | None,
@@ -120,22 +158,25 @@ def cpts_matching(conn: Conn, ids: Sequence[int], *, bbox: Bbox | None,
         params).fetchall()
 
 
-def cpts_outlines(conn: Conn, ids: Sequence[int], *, light: bool) -> dict[int, bytes | None]:
-    """The current outline of each CPTS (WGS84): at full detail, or drawn from the zoom 0-6
-    band with `light`."""
-    column = sql.Identifier("outline_g1" if light else "outline")
+def cpts_outlines(conn: Conn, ids: Sequence[int], *, light: bool, crs: Crs, decimals: int
+                  ) -> dict[int, str | None]:
+    """The current outline of each CPTS as GeoJSON in `crs` with `decimals` digits: at full
+    detail, or drawn from the zoom 0-6 band with `light` (both stored in WGS84)."""
+    column = sql.SQL("v.{}").format(sql.Identifier("outline_g1" if light else "outline"))
     rows = conn.execute(sql.SQL(
-        """SELECT c.id, ST_AsBinary(v.{}) AS wkb FROM cpts c
+        """SELECT c.id, {} AS geojson FROM cpts c
            JOIN cpts_version v ON v.cpts_id = c.id AND v.version = c.version
-           WHERE c.id = ANY(%s)""").format(column), (list(ids),)).fetchall()
-    return {int(r["id"]): None if r["wkb"] is None else bytes(r["wkb"]) for r in rows}
+           WHERE c.id = ANY(%s)""").format(geojson(column, 4326, crs, decimals)),
+        (list(ids),)).fetchall()
+    return {int(r["id"]): r["geojson"] for r in rows}
 
 
 def cpts_units_page(conn: Conn, ids: Sequence[int], *, filters: Mapping[str, str],
-                    bbox: Bbox | None, column: str, limit: int, offset: int
-                    ) -> tuple[int, list[dict[str, Any]]]:
+                    bbox: Bbox | None, column: str, source_srid: int, crs: Crs,
+                    decimals: int, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
     """The (CPTS, unit) pairs of these CPTS' current perimeters, in CPTS then code order: how
-    many match, and the page with the unit's figures and geometry (WKB)."""
+    many match, and the page with the unit's figures and geometry (GeoJSON in `crs`, from
+    `column` stored in `source_srid`)."""
     conditions: list[sql.Composable] = [sql.SQL("m.cpts_id = ANY(%(ids)s)")]
     params: dict[str, Any] = {"ids": list(ids), "limit": limit, "offset": offset}
     for index, (name, value) in enumerate(sorted(filters.items())):
@@ -154,9 +195,10 @@ def cpts_units_page(conn: Conn, ids: Sequence[int], *, filters: Mapping[str, str
     counted = conn.execute(sql.SQL("SELECT count(*) AS n {}").format(source), params).fetchone()
     rows = conn.execute(sql.SQL(
         """SELECT m.cpts_id, u.code, u.nom, u.departement, u.region, u.population,
-                  u.population_year, ST_AsBinary(u.{geometry}) AS wkb {source}
+                  u.population_year, {geometry} AS geojson {source}
            ORDER BY m.cpts_id, u.code LIMIT %(limit)s OFFSET %(offset)s""").format(
-            geometry=sql.Identifier(column), source=source), params).fetchall()
+            geometry=geojson(sql.SQL("u.{}").format(sql.Identifier(column)), source_srid, crs,
+                             decimals), source=source), params).fetchall()
     return (int(counted["n"]) if counted else 0), rows
 
 

@@ -6,8 +6,8 @@ a QGIS style per layer in the `layer_styles` table, so that QGIS opens it colour
 
 Everything comes from the coverage report (`app.services.coverage.compute`): the perimeters as
 they stood on the day, at the counted stages. A CPTS is drawn, with its units, only when the
-user may read it entirely (`app.services.ogc.known_visibility`: `listing`, and
-`visibility_of` for outlines); a unit held by CPTS the user may not see names those it may see
+user may read it entirely (`app.services.ogc.known_visibility`: `visibility_of` on the CPTS
+drawn); a unit held by CPTS the user may not see names those it may see
 (`split_claims`) and counts the others; zones blanches and overlaps name CPTS through the
 coverage's own namer (the report's view).
 """

@@ -27,7 +27,6 @@ from app.domain.cpts_access import (
     STATUS_LABELS,
     STATUSES,
     Visibility,
-    cpts_read_scope,
     split_claims,
 )
 from app.domain.dissolve import dissolve
@@ -126,6 +125,27 @@ def cached_geometries(keys: Sequence[tuple[Any, ...]],
     return found
 
 
+GEOMETRY_CHUNK = 500
+
+
+def page_geometries(keys: Sequence[tuple[Any, ...]],
+                    encode: Callable[[list[int]], list[str | None]]) -> list[str | None]:
+    """The encoded geometries of a page's features in order, made by chunks until the page is
+    full (`protocol.PAGE_BYTES`): those of later chunks are not made."""
+    found: list[str | None] = []
+    size = 0
+    while len(found) < len(keys) and size < protocol.PAGE_BYTES:
+        start = len(found)
+
+        def shifted(positions: list[int], start: int = start) -> list[str | None]:
+            return encode([start + p for p in positions])
+
+        chunk = cached_geometries(keys[start:start + GEOMETRY_CHUNK], shifted)
+        found += chunk
+        size += sum(len(geometry or "") for geometry in chunk)
+    return found[:protocol.fitting(found)]
+
+
 @dataclass(frozen=True)
 class ItemsQuery:
     crs: Crs = protocol.DEFAULT_CRS
@@ -194,6 +214,37 @@ def _page_of(features: Sequence[Any], query: ItemsQuery) -> Sequence[Any]:
 
 # --- Reference layers ------------------------------------------------------------------------
 
+# The codes of a reference layer in order, by database, geodata release, table and filters:
+# the count and the page of a request without `bbox` are taken from them (counting 35,000
+# communes and walking the index to an offset of 30,000 cost more than the rest of a page).
+CODE_LISTS_KEPT = 32
+_code_lists: OrderedDict[tuple[Any, ...], list[str]] = OrderedDict()
+_code_lists_lock = threading.Lock()
+
+
+def _reference_page(ctx: Context, table: str, filters: Mapping[str, str | Sequence[str]],
+                    query: ItemsQuery) -> tuple[int, list[dict[str, Any]]]:
+    """How many rows of the layer match, and the page."""
+    if query.bbox is not None or "code" in filters:  # one feature, or a box: asked of SQL
+        return repo.reference_page(ctx.conn, table, filters=filters, bbox=query.bbox,
+                                   limit=query.limit, offset=query.offset)
+    key = (_database(ctx), ctx.graph.release_id, table,
+           tuple(sorted((name, value if isinstance(value, str) else tuple(value))
+                        for name, value in filters.items())))
+    with _code_lists_lock:
+        codes = _code_lists.get(key)
+        if codes is not None:
+            _code_lists.move_to_end(key)
+    if codes is None:
+        codes = repo.reference_codes(ctx.conn, table, filters)
+        with _code_lists_lock:
+            _code_lists[key] = codes
+            while len(_code_lists) > CODE_LISTS_KEPT:
+                _code_lists.popitem(last=False)
+    page = codes[query.offset:query.offset + query.limit]
+    return len(codes), repo.reference_rows(ctx.conn, table, page) if page else []
+
+
 def _reference(ctx: Context, found: Collection, query: ItemsQuery) -> Page:
     table = REFERENCE_TABLES[found.id]
     filters: dict[str, str | Sequence[str]] = {
@@ -204,37 +255,27 @@ def _reference(ctx: Context, found: Collection, query: ItemsQuery) -> Page:
     if table == "commune":
         filters["type"] = "ARM" if found.id == "arrondissements" else "COM"
     column, srid = repo.geometry_column(query.band, query.crs.srid)
-    matched, rows = repo.reference_page(ctx.conn, table, filters=filters, bbox=query.bbox,
-                                        limit=query.limit, offset=query.offset)
+    matched, rows = _reference_page(ctx, table, filters, query)
 
     def encode(positions: list[int]) -> list[str | None]:
         codes = [rows[p]["code"] for p in positions]
-        stored = repo.table_geometries(ctx.conn, table, codes, column)
-        return protocol.encode_geometries([stored.get(c) for c in codes], srid, query.crs,
-                                          query.band.decimals(query.crs))
+        written = repo.table_geojson(ctx.conn, table, codes, column, srid, query.crs,
+                                     query.band.decimals(query.crs))
+        return [written.get(code) for code in codes]
 
     # the graph is read again when another geodata release is loaded
     release = (_database(ctx), ctx.graph.release_id, table, column, query.crs.uri)
-    geometries = cached_geometries([(*release, r["code"]) for r in rows], encode)
+    geometries = page_geometries([(*release, r["code"]) for r in rows], encode)
+    rows = rows[:len(geometries)]
     properties = _unit_properties(ctx, rows) if table == "commune" else rows
     return Page(matched, [protocol.feature(row["code"], geometry, props) for row, geometry, props
                           in zip(rows, geometries, properties, strict=True)])
 
 
 def known_visibility(ctx: Context, ids: Iterable[int]) -> dict[int, Visibility]:
-    """What the user may see of each of these CPTS: those `listing` gives (`cpts_read_scope`)
-    are seen entirely; the others are asked of `visibility_of` only when the scope shows some
-    CPTS as outlines (a carrier's neighbouring drafts), otherwise they are not visible. One
-    listing query instead of the standing of every claimant."""
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    full = {int(r["id"]) for r in cpts_service.listing(ctx)} & wanted
-    visibility = dict.fromkeys(full, Visibility.FULL)
-    rest = sorted(wanted - full)
-    if rest and cpts_read_scope(ctx.user, publish_signed=ctx.publish_signed).outline_for:
-        visibility |= cpts_service.visibility_of(ctx, rest)
-    return visibility
+    """What the user may see of each of these CPTS (`visibility_of`: the rule of
+    `cpts_visibility` on these CPTS only, free for an administrator), not the whole listing."""
+    return cpts_service.visibility_of(ctx, ids)
 
 
 def _unit_properties(ctx: Context, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -314,25 +355,29 @@ def _cpts(ctx: Context, query: ItemsQuery) -> Page:
     rows = {int(r["id"]): r for r in _readable_cpts(ctx, query.filters, territory=True)}
     if query.feature_id is not None:
         rows = {i: r for i, r in rows.items() if str(i) == query.feature_id}
-    matching = repo.cpts_matching(ctx.conn, sorted(rows), bbox=query.bbox,
-                                  interval=query.interval)
-    page = _page_of(matching, query)
+    if query.bbox is None and query.interval is None:
+        matching = list(rows)  # `listing` gives them in the same order (name, id)
+    else:
+        matching = [int(m["id"]) for m in repo.cpts_matching(
+            ctx.conn, sorted(rows), bbox=query.bbox, interval=query.interval)]
+    page = list(_page_of(matching, query))
     light = query.band.name == "geom_g1"
 
     def encode(positions: list[int]) -> list[str | None]:
-        ids = [int(page[p]["id"]) for p in positions]
-        outlines = repo.cpts_outlines(ctx.conn, ids, light=light)
-        return protocol.encode_geometries([outlines.get(i) for i in ids], 4326, query.crs,
-                                          query.band.decimals(query.crs))
+        ids = [page[p] for p in positions]
+        outlines = repo.cpts_outlines(ctx.conn, ids, light=light, crs=query.crs,
+                                      decimals=query.band.decimals(query.crs))
+        return [outlines.get(i) for i in ids]
 
     database = _database(ctx)
-    geometries = cached_geometries(
-        [(database, "cpts", int(m["id"]), int(rows[int(m["id"])]["version"]), light,
-          query.crs.uri) for m in page], encode)
+    geometries = page_geometries(
+        [(database, "cpts", i, int(rows[i]["version"]), light, query.crs.uri) for i in page],
+        encode)
+    page = page[:len(geometries)]
+    dates = repo.effective_dates(ctx.conn, page)
     return Page(len(matching), [
-        protocol.feature(int(m["id"]), geometry,
-                         _cpts_properties(rows[int(m["id"])], m["effective_date"]))
-        for m, geometry in zip(page, geometries, strict=True)])
+        protocol.feature(i, geometry, _cpts_properties(rows[i], dates.get(i)))
+        for i, geometry in zip(page, geometries, strict=True)])
 
 
 def _cpts_units(ctx: Context, query: ItemsQuery) -> Page:
@@ -343,16 +388,14 @@ def _cpts_units(ctx: Context, query: ItemsQuery) -> Page:
     rows = {int(r["id"]): r for r in _readable_cpts(ctx, filters, territory=False)}
     unit_filters = {k: v for k, v in filters.items() if k in ("code", "departement", "region")}
     column, srid = repo.geometry_column(query.band, query.crs.srid)
-    matched, units = repo.cpts_units_page(ctx.conn, sorted(rows), filters=unit_filters,
-                                          bbox=query.bbox, column=column, limit=query.limit,
-                                          offset=query.offset)
-    geometries = protocol.encode_geometries(
-        [None if u["wkb"] is None else bytes(u["wkb"]) for u in units], srid, query.crs,
-        query.band.decimals(query.crs))
+    matched, units = repo.cpts_units_page(
+        ctx.conn, sorted(rows), filters=unit_filters, bbox=query.bbox, column=column,
+        source_srid=srid, crs=query.crs, decimals=query.band.decimals(query.crs),
+        limit=query.limit, offset=query.offset)
     features = []
-    for unit, geometry in zip(units, geometries, strict=True):
+    for unit in units[:protocol.fitting([u["geojson"] for u in units])]:
         row = rows[int(unit["cpts_id"])]
-        features.append(protocol.feature(f"{unit['cpts_id']}-{unit['code']}", geometry, {
+        features.append(protocol.feature(f"{unit['cpts_id']}-{unit['code']}", unit["geojson"], {
             "cpts_id": int(unit["cpts_id"]), "cpts_nom": row["name"], "stade": row["status"],
             "stade_libelle": STATUS_LABELS.get(row["status"], row["status"]),
             "code": unit["code"], "nom": unit["nom"], "departement": unit["departement"],
@@ -416,8 +459,9 @@ def _white_zones(ctx: Context, query: ItemsQuery) -> Page:
         zones = [z for z in zones if z["id"] == query.feature_id]
     kept = _in_bbox(ctx, [tuple(z["communes"]) for z in zones], query.bbox)
     zones = [z for z, keep in zip(zones, kept, strict=True) if keep]
-    page = _page_of(zones, query)
-    geometries = _shapes(ctx, [z["communes"] for z in page], query)
+    geometries = _shapes(ctx, [z["communes"] for z in _page_of(zones, query)], query)
+    geometries = geometries[:protocol.fitting(geometries)]
+    page = _page_of(zones, query)[:len(geometries)]
     return Page(len(zones), [protocol.feature(zone["id"], geometry, {
         "id": zone["id"], "communes": len(zone["communes"]), "codes": " ".join(zone["communes"]),
         "population": zone["population"], "millesime_population": view["population_year"],
@@ -443,8 +487,9 @@ def _overlaps(ctx: Context, query: ItemsQuery) -> Page:
         overlaps = [o for o in overlaps if o["commune"] == query.feature_id]
     kept = _in_bbox(ctx, [(o["commune"],) for o in overlaps], query.bbox)
     overlaps = [o for o, keep in zip(overlaps, kept, strict=True) if keep]
-    page = _page_of(overlaps, query)
-    geometries = _shapes(ctx, [[o["commune"]] for o in page], query)
+    geometries = _shapes(ctx, [[o["commune"]] for o in _page_of(overlaps, query)], query)
+    geometries = geometries[:protocol.fitting(geometries)]
+    page = _page_of(overlaps, query)[:len(geometries)]
     return Page(len(overlaps), [protocol.feature(o["commune"], geometry, {
         "code": o["commune"], "nom": o["nom"], "departement": o["departement"],
         "population": o["population"], "millesime_population": view["population_year"],
