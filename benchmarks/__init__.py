@@ -24,7 +24,8 @@ import httpx
 
 BENCHMARKS = ("tiles", "geodata_load", "coverage", "imports", "map_render", "perimeters",
               "load", "hostile_files", "cog_migration", "proposals", "indicators", "ogc",
-              "colours")
+              "colours",
+              "page_weight")
 
 BENCHMARK_ACCOUNT = "benchmarks@cpts.invalid"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:54329/cpts"

@@ -64,13 +64,16 @@ PAGE_PACKAGES: tuple[VendorPackage, ...] = (
 )
 
 # The DSFR (Système de Design de l'État), loaded only with UI_THEME=dsfr (app.services.theme):
-# its style sheet, plus the fonts and icons that sheet names, copied with the relative paths it
-# uses (`url(fonts/Marianne-Regular.woff2)`, `url(icons/system/close-line.svg)`).
+# one style sheet made of its core (fonts, typography, colours, grid) and the components the
+# pages use, in the DSFR's own order (300 kB instead of the whole 730 kB `dsfr.min.css`, which
+# the browser would parse before the first paint), plus the fonts and icons those parts name,
+# copied with the paths the joined sheet uses (`url(fonts/Marianne-Regular.woff2)`).
 DSFR_NPM = "@gouvfr/dsfr"
-DSFR_CSS = "dsfr/dsfr.min.css"
-THEME_PACKAGES: tuple[VendorPackage, ...] = (
-    VendorPackage(DSFR_NPM, (), (("dist/dsfr.min.css", DSFR_CSS),)),
-)
+DSFR_CSS = "dsfr/dsfr-parts.min.css"
+DSFR_COMPONENTS = ("link", "button", "badge", "form", "input", "select", "search", "alert",
+                   "logo", "skiplink", "header", "footer")
+DSFR_PARTS = ("core/core.main.min.css",
+              *(f"component/{name}/{name}.main.min.css" for name in DSFR_COMPONENTS))
 
 # folium asset name -> file under vendor/ (the first file of each kind in PACKAGES)
 ASSET_FILES: dict[str, str] = {
@@ -113,7 +116,7 @@ def css_references(css: str) -> list[str]:
 def theme_files(vendor_dir: Path = VENDOR_DIR) -> list[str]:
     """The DSFR's files under vendor/: its style sheet and what the sheet names (once
     installed)."""
-    files = [dest for package in THEME_PACKAGES for _, dest in package.files]
+    files = [DSFR_CSS]
     css = vendor_dir / DSFR_CSS
     if css.is_file():
         base = DSFR_CSS.rsplit("/", 1)[0]
@@ -186,23 +189,44 @@ def install(node_modules: Path = NODE_MODULES, vendor_dir: Path = VENDOR_DIR) ->
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(origin, target)
             written.append(target)
-    for package in THEME_PACKAGES:
-        for source, dest in package.files:
-            origin = node_modules / package.npm / source
-            if not origin.is_file():
-                raise FileNotFoundError(f"{origin} is missing: run `npm ci` first")
-            references = css_references(origin.read_text(encoding="utf-8"))
-            for ref_source, ref_dest in ((source, dest), *(
-                    (f"{source.rsplit('/', 1)[0]}/{ref}", f"{dest.rsplit('/', 1)[0]}/{ref}")
-                    for ref in references)):
-                origin = node_modules / package.npm / ref_source
-                if not origin.is_file():
-                    raise FileNotFoundError(f"{origin} is missing: run `npm ci` first")
-                target = vendor_dir / ref_dest
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(origin, target)
-                written.append(target)
+    written += install_dsfr(node_modules, vendor_dir)
     return written
+
+
+_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
+
+
+def install_dsfr(node_modules: Path = NODE_MODULES, vendor_dir: Path = VENDOR_DIR
+                 ) -> list[Path]:
+    """The DSFR's parts joined into `DSFR_CSS`, their `url(…)` rewritten from each part's
+    folder to the joined sheet's, and the files they name copied beside it."""
+    dist = node_modules / DSFR_NPM / "dist"
+    target_dir = vendor_dir / DSFR_CSS.rsplit("/", 1)[0]
+    written: list[Path] = []
+    parts: list[str] = []
+    for part in DSFR_PARTS:
+        origin = dist / part
+        if not origin.is_file():
+            raise FileNotFoundError(f"{origin} is missing: run `npm ci` first")
+
+        def rebase(match: re.Match[str], folder: Path = origin.parent) -> str:
+            target = match.group(1)
+            if ":" in target or target.startswith(("/", "#")):
+                return match.group(0)
+            source = (folder / target.split("#")[0].split("?")[0]).resolve()
+            relative = source.relative_to(dist.resolve()).as_posix()
+            copy = target_dir / relative
+            if copy not in written:
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, copy)
+                written.append(copy)
+            return f"url({relative})"
+
+        parts.append(_URL.sub(rebase, origin.read_text(encoding="utf-8")))
+    sheet = vendor_dir / DSFR_CSS
+    sheet.parent.mkdir(parents=True, exist_ok=True)
+    sheet.write_text("\n".join(parts), encoding="utf-8")
+    return [sheet, *written]
 
 
 def read_vendor(name: str, vendor_dir: Path = VENDOR_DIR) -> str:

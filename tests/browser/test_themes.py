@@ -93,7 +93,7 @@ def test_the_theme_is_applied_on_screen(ui: MapPage, recorder: Recorder) -> None
         assert look["logoBox"]["width"] > 40 and look["logoBox"]["height"] > 40, look
         # the Marianne symbol above the words: drawn by the DSFR's style sheet
         assert "url(" in look["logoSymbol"], look
-        assert any("/theme/vendor/dsfr/dsfr.min.css" in url for url in recorder.requests)
+        assert any("/theme/vendor/dsfr/dsfr-parts.min.css" in url for url in recorder.requests)
         assert any(url.endswith(".woff2") and "Marianne" in url for url in recorder.requests)
         # the panel's controls carry the DSFR's classes, those built later too
         assert ui.page.evaluate("document.querySelector('#edit-open').classList.contains('fr-btn')")
@@ -150,13 +150,14 @@ def test_the_dsfr_files_are_public_and_compressed(themed_server: LiveServer) -> 
     """Served to anyone (the login page needs them) and gzip-compressed; nothing else of
     app/web/ is reachable through /theme/."""
     with httpx.Client(base_url=themed_server.base_url) as client:
-        css = client.get("/theme/vendor/dsfr/dsfr.min.css",
+        css = client.get("/theme/vendor/dsfr/dsfr-parts.min.css",
                          headers={"Accept-Encoding": "gzip"})
         assert css.status_code == 200 and css.headers["content-encoding"] == "gzip"
         assert css.headers["content-type"].startswith("text/css")
         font = client.get("/theme/vendor/dsfr/fonts/Marianne-Regular.woff2")
         assert font.status_code == 200 and font.headers["content-type"] == "font/woff2"
         assert "content-encoding" not in font.headers  # already compressed
-        for hidden in ("/theme/login.html", "/theme/map_body.html", "/theme/js/main.js",
+        for hidden in ("/theme/vendor/dsfr/dsfr.min.css", "/theme/login.html",
+                       "/theme/map_body.html", "/theme/js/main.js",
                        "/theme/vendor/leaflet/leaflet.js", "/theme/../settings.py"):
             assert client.get(hidden).status_code == 404, hidden
