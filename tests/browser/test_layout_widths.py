@@ -1,9 +1,10 @@
 """The map page on the screens it meets: 1920, 1366, 1024 and 800 px wide (768 px high) and a
-phone (390×844). Nothing is wider than the window, the top bar is whole (search box usable,
-« Se déconnecter » on screen), the layer box folds into its button below 1366 px, the panel is
-a drawer below 1024 px (its toggle and Escape open and close it, Leaflet follows the map's new
-size), and a phone reads a commune's fiche and the coverage with editing off. Screenshots:
-tests/output/screenshots/layout-<width>.png."""
+phone (390×844), in each theme (UI_THEME). Nothing is wider than the window, the top bar is
+whole (search box usable, « Se déconnecter » on screen), the layer box folds into its button
+below 1366 px, the panel is a drawer below 1024 px (its toggle and Escape open and close it,
+Leaflet follows the map's new size), and a phone reads a commune's fiche and the coverage with
+editing off. Screenshots: tests/output/screenshots/layout-<width>.png (the DSFR theme:
+layout-dsfr-<width>.png)."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ MIN_SEARCH_WIDTH = 180
 MENTON = "06083"
 
 # What the screen shows at one width: the document's widths, the boxes that matter, and every
-# element of the top bar drawn on screen (screen-reader-only text, 1 px wide, left out).
+# control and name of the top bar drawn on screen (screen-reader-only text, 1 px wide, left out).
 _MEASURE = """() => {
   const box = (element) => {
     if (!element) return null;
@@ -31,10 +32,11 @@ _MEASURE = """() => {
   };
   const map = window[window.cptsMap.config.names.map];
   const bar = document.querySelector(".topbar");
-  const drawn = [...bar.querySelectorAll("*")].filter((element) => {
-    const r = element.getBoundingClientRect();
-    return r.width > 1 && r.height > 1 && getComputedStyle(element).visibility !== "hidden";
-  });
+  const drawn = [...bar.querySelectorAll("button, input, a, h1, .role-badge, .user-email")]
+    .filter((element) => {
+      const r = element.getBoundingClientRect();
+      return r.width > 1 && r.height > 1 && getComputedStyle(element).visibility !== "hidden";
+    });
   const logout = document.querySelector(".logout button");
   return {
     innerWidth: window.innerWidth,
@@ -58,16 +60,22 @@ _MEASURE = """() => {
 
 
 @pytest.fixture(scope="module")
-def recorder(live_server: LiveServer) -> Recorder:
-    return Recorder(live_server.base_url)
+def recorder(themed_server: LiveServer) -> Recorder:
+    return Recorder(themed_server.base_url)
 
 
 @pytest.fixture(scope="module")
-def ui(browser: Any, live_server: LiveServer, screenshots: Path,
+def ui(browser: Any, themed_server: LiveServer, screenshots: Path,
        recorder: Recorder) -> Iterator[MapPage]:
-    page = sign_in(browser, live_server, recorder, live_server.admin_email)
-    yield MapPage(page, live_server, screenshots)
+    page = sign_in(browser, themed_server, recorder, themed_server.admin_email)
+    yield MapPage(page, themed_server, screenshots)
     page.context.close()
+
+
+def shot_name(ui: MapPage, name: str) -> str:
+    """layout-<name>.png in the default theme, layout-dsfr-<name>.png in the DSFR's."""
+    theme = str(ui.server.settings.ui_theme)
+    return f"layout-{name}" if theme == "cpts" else f"layout-{theme}-{name}"
 
 
 def measure(ui: MapPage, width: int, height: int = HEIGHT) -> dict[str, Any]:
@@ -86,7 +94,7 @@ def inside(box: dict[str, float], width: float, height: float) -> bool:
 def test_nothing_is_wider_than_the_window_and_the_top_bar_is_whole(
         ui: MapPage, width: int) -> None:
     screen = measure(ui, width)
-    ui.shot(f"layout-{width}")
+    ui.shot(shot_name(ui, str(width)))
     assert screen["innerWidth"] == width
     assert screen["scrollWidth"] == screen["clientWidth"] == width
     assert screen["bodyScrollWidth"] == width
@@ -168,7 +176,7 @@ def test_below_1024_px_the_panel_is_a_drawer_opened_by_its_button_closed_by_esca
     page.click("#drawer-toggle")
     page.wait_for_timeout(350)
     opened = _drawer_state(ui)
-    ui.shot("layout-800-panneau")
+    ui.shot(shot_name(ui, "800-panneau"))
     assert opened["expanded"] == "true" and opened["shown"]
     assert opened["panelRight"] == 800 and opened["panelLeft"] >= 0
     assert opened["mapWidth"] == opened["leafletWidth"] < closed["mapWidth"]
@@ -217,18 +225,18 @@ def test_the_page_holds_at_every_width_without_errors(ui: MapPage, recorder: Rec
 # --- a phone ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def phone(browser: Any, live_server: LiveServer, screenshots: Path) -> Iterator[MapPage]:
+def phone(browser: Any, themed_server: LiveServer, screenshots: Path) -> Iterator[MapPage]:
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
                                   device_scale_factor=2, locale="fr-FR")
     page = context.new_page()
-    recorder = Recorder(live_server.base_url)
+    recorder = Recorder(themed_server.base_url)
     recorder.attach(page)
-    page.goto(live_server.base_url + "/")
-    page.fill("input[name=email]", live_server.admin_email)
+    page.goto(themed_server.base_url + "/")
+    page.fill("input[name=email]", themed_server.admin_email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
-    yield MapPage(page, live_server, screenshots)
+    yield MapPage(page, themed_server, screenshots)
     assert recorder.errors == []
     context.close()
 
@@ -236,7 +244,7 @@ def phone(browser: Any, live_server: LiveServer, screenshots: Path) -> Iterator[
 def test_a_phone_reads_a_commune_fiche_and_the_coverage(phone: MapPage) -> None:
     page = phone.page
     screen = dict(page.evaluate(_MEASURE))
-    phone.shot("layout-390-carte")
+    phone.shot(shot_name(phone, "390-carte"))
     assert screen["innerWidth"] == PHONE["width"]
     assert screen["scrollWidth"] == screen["clientWidth"] == PHONE["width"]
     outside = [item for item in screen["barItems"]
@@ -249,7 +257,7 @@ def test_a_phone_reads_a_commune_fiche_and_the_coverage(phone: MapPage) -> None:
     _search_and_choose(page, "Menton", "Menton")
     page.wait_for_selector("#commune-card h3 >> text=Menton (06083)")
     page.wait_for_timeout(350)
-    phone.shot("layout-390")
+    phone.shot(shot_name(phone, "390"))
     fiche = page.evaluate("""() => {
       const panel = document.querySelector("#panel");
       const r = panel.getBoundingClientRect();
@@ -270,7 +278,7 @@ def test_a_phone_cannot_edit_and_the_edit_tab_says_why(phone: MapPage) -> None:
     page = phone.page
     page.click("#tab-edit")
     page.wait_for_selector("#edit-narrow", state="visible")
-    phone.shot("layout-390-edition")
+    phone.shot(shot_name(phone, "390-edition"))
     assert "L'édition demande un écran d'au moins 800 px" in str(
         page.text_content("#edit-narrow"))
     assert page.get_attribute("#tab-edit", "aria-describedby") == "edit-narrow"
