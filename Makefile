@@ -56,7 +56,13 @@ $(ASSETS_STAMP): package.json package-lock.json app/services/map_assets.py app/s
 	$(BIN)/python -m app.services.docs_assets install
 	@touch $@
 
-assets: $(ASSETS_STAMP)
+# The page's ES modules bundled in one file (app/services/app_bundle.py), rebuilt when a module
+# changes; the page falls back to the modules themselves while the bundle is older than one.
+BUNDLE := app/web/build/app.js
+$(BUNDLE): $(ASSETS_STAMP) app/services/app_bundle.py $(wildcard app/web/js/*.js)
+	$(BIN)/python -m app.services.app_bundle build
+
+assets: $(ASSETS_STAMP) $(BUNDLE)
 
 # Debian's Chromium for the browser tests (tests/browser/), installed with apt when missing.
 browser:

@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.auth.policy import ROLE_LABELS, User
 from app.domain.cpts_access import stage_list
 from app.domain.cpts_colours import PALETTE
+from app.services.app_bundle import bundle_url
 from app.services.map_assets import STATIC_PREFIX, WEB_DIR, shim_url, vendor_url
 from app.services.theme import THEME_SCRIPT, partial, style_links, theme
 
@@ -236,9 +237,12 @@ def render_page(user: User, *, csrf_token: str, can_create: bool,
     charset = '<meta charset="utf-8">'
     html = html.replace(charset, charset + "\n" + style_links(look.before_page_css), 1)
     # after Leaflet's style sheets, so that the page's rules win; the app's modules are
-    # preloaded together rather than discovered import after import
-    preload = "".join(f'<link rel="modulepreload" href="{STATIC_PREFIX}/js/{name}">\n'
-                      for name in app_modules())
+    # bundled in one file (app.services.app_bundle), or else preloaded together rather than
+    # discovered import after import
+    bundle = bundle_url()
+    entry = bundle or f"{STATIC_PREFIX}/js/main.js"
+    preload = "".join(f'<link rel="modulepreload" href="{src}">\n' for src in (
+        [bundle] if bundle else [f"{STATIC_PREFIX}/js/{name}" for name in app_modules()]))
     # what main.js reads first, requested now rather than queued behind the tiles the map's
     # inline script asks for (six connections per origin); main.js's fetch() takes the answers
     preload += "".join(f'<link rel="preload" href="{path}" as="fetch" crossorigin>\n'
@@ -248,7 +252,7 @@ def render_page(user: User, *, csrf_token: str, can_create: bool,
         f'<link rel="stylesheet" href="{STATIC_PREFIX}/css/map.css">\n'
         f'{style_links(look.after_page_css)}{preload}</head>', 1)
     scripts = "".join(f'<script type="module" src="{src}"></script>\n'
-                      for src in (f"{STATIC_PREFIX}/js/main.js", *look.scripts))
+                      for src in (entry, *look.scripts))
     html = html.replace("</html>", f"{scripts}</html>", 1)
     return Page(html, content_security_policy(html, settings))
 

@@ -3,15 +3,17 @@
 `app/web/` also holds the server's HTML templates (`map_body.html`, `login.html`, …), the
 JavaScript unit tests (`js/tests/`) and the set-up's stamp files: none of them is a page asset,
 and a path that is not listed answers 404 even when the file exists. The list: the map's ES
-modules (`js/*.js`) and its style sheet, the small classic scripts that run between the vendor
-scripts (`js/shims/`), the vendor files installed by the set-up (Leaflet and its plugins, Swagger
-UI, ReDoc) and the documentation pages' own start-up scripts (`docs/`). The DSFR theme's files
+modules (`js/*.js`), their bundle (`build/app.js`) and its style sheet, the small classic scripts
+that run between the vendor scripts (`js/shims/`), the vendor files installed by the set-up
+(Leaflet and its plugins, Swagger UI, ReDoc) and the documentation pages' own start-up scripts
+(`docs/`). The DSFR theme's files
 are not among them: `/theme/` serves those (`theme_files`).
 """
 
 from functools import cache
 
 from app.services import docs_assets
+from app.services.app_bundle import BUNDLE_PATH
 from app.services.map_assets import PACKAGES, PAGE_PACKAGES, SHIMS, STATIC_PREFIX, WEB_DIR
 from app.services.map_assets import theme_files as theme_files_installed
 
@@ -28,7 +30,8 @@ def served_files() -> frozenset[str]:
     vendor = {f"vendor/{dest}" for package in (*PACKAGES, *PAGE_PACKAGES)
               for _, dest in package.files}
     vendor |= {f"vendor/{dest}" for dest in docs_assets.vendor_files()}
-    return frozenset(modules | set(SHIMS.values()) | vendor | {MAP_STYLE_SHEET, *DOCS_SCRIPTS})
+    return frozenset(modules | set(SHIMS.values()) | vendor
+                     | {MAP_STYLE_SHEET, BUNDLE_PATH, *DOCS_SCRIPTS})
 
 
 @cache
