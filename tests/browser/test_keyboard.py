@@ -7,6 +7,7 @@ or out of the perimeter in the edit mode (painted in the edit colour); every cha
 edited perimeter is said once (one mutation of the live region per click)."""
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,9 @@ _ACTIVE = """() => {
   const kind = !control ? "" : control.classList.contains("leaflet-control-zoom") ? "zoom"
     : control.classList.contains("leaflet-draw-toolbar") || e.closest(".leaflet-draw") ? "draw"
     : control.classList.contains("leaflet-control-layers") ? "layers" : "control";
-  return [kind, e.tagName, e.className || "", e.getAttribute("title") || e.getAttribute("aria-label")
-          || e.textContent.trim().slice(0, 40)].join("|");
+  const name = e.getAttribute("title") || e.getAttribute("aria-label")
+    || e.textContent.trim().slice(0, 40);
+  return [kind, e.tagName, e.className || "", name].join("|");
 }"""
 
 # Dark pixels of the focus ring's canvas (its own pane, above the communes).
@@ -50,7 +52,9 @@ _COUNT_LIVE = """() => {
   const region = document.getElementById("live-announcer");
   window.liveChanges = 0;
   window.liveObserver?.disconnect();
-  window.liveObserver = new MutationObserver((records) => { window.liveChanges += records.length; });
+  window.liveObserver = new MutationObserver((records) => {
+    window.liveChanges += records.length;
+  });
   window.liveObserver.observe(region, { childList: true, subtree: true, characterData: true });
 }"""
 
@@ -238,7 +242,7 @@ def test_each_change_of_the_perimeter_is_said_once(ui: MapPage) -> None:
     gorbio = "06067"
     for count, code in enumerate((MENTON, gorbio, MENTON), start=1):
         page.evaluate(_COUNT_LIVE)
-        ui.figures_after(lambda code=code: ui.click_commune(code))
+        ui.figures_after(partial(ui.click_commune, code))
         page.wait_for_timeout(600)  # names, warnings and indicators come after the figures
         assert page.evaluate("() => window.liveChanges") == 1, (count, live_text(ui))
     assert live_text(ui).startswith("Menton retirée. Population : "), live_text(ui)
