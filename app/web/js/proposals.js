@@ -4,6 +4,7 @@
 // « Enregistrer comme scénario » (POST /api/proposals/scenarios: private agency scenarios).
 // The pure functions at the top are unit-tested with `node --test`.
 
+import { announce } from "./announce.js";
 import { clear, h } from "./dom.js";
 import { formatInteger, plural } from "./format.js";
 
@@ -92,7 +93,7 @@ export class ProposalPanel {
     this.options = structuredClone(DEFAULT_OPTIONS);
     this.layer = null;
     this.answer = null;
-    this.box = h("section", { class: "proposals", id: "white-proposals", "aria-live": "polite", hidden: true });
+    this.box = h("section", { class: "proposals", id: "white-proposals", hidden: true });
     document.getElementById("white-detail")?.before(this.box);
     this.api.get("/api/me").then((me) => {
       this.role = me.role;
@@ -169,6 +170,7 @@ export class ProposalPanel {
         + `compacité ${costs.compactness}, équilibre ${costs.balance}, CPTS modifiées ${costs.signed_changes} — total ${costs.total}`),
       canSave ? h("button", { type: "button", id: "plan-save", onclick: () => this.save() }, "Enregistrer comme scénario") : null,
       h("div", { id: "plan-saved" }));
+    announce(planSummary(answer));  // once per plan (the panel itself is not a live region)
   }
 
   async save() {
@@ -179,6 +181,7 @@ export class ProposalPanel {
       clear(box, h("p", { class: "notice info" },
         `${plural(saved.length, "scénario enregistré", "scénarios enregistrés")} (privés à l'ARS, jamais comptés dans la couverture) : `
         + saved.map((s) => `n° ${s.id}`).join(", ")));
+      announce(box.textContent);
     } catch (error) {
       clear(box, h("p", { class: "notice error" }, error.message));
     }
