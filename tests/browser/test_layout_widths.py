@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import PASSWORD, LiveServer, Recorder
-from tests.browser.pages import MapPage, sign_in
+from tests.browser.pages import MapPage, commune_facts, make_user, sign_in
 
 HEIGHT = 768
 WIDTHS = (1920, 1366, 1024, 800)
 PHONE = {"width": 390, "height": 844}
 MIN_SEARCH_WIDTH = 180
-MENTON = "06083"
+MENTON, ROQUEBRUNE = "06083", "06104"
 
 # What the screen shows at one width: the document's widths, the boxes that matter, and every
 # control and name of the top bar drawn on screen (screen-reader-only text, 1 px wide, left out).
@@ -222,6 +222,23 @@ def test_the_page_holds_at_every_width_without_errors(ui: MapPage, recorder: Rec
     assert recorder.failed == []
 
 
+def test_the_longest_role_label_fits_at_800_px(browser: Any, themed_server: LiveServer,
+                                               screenshots: Path) -> None:
+    observer = make_user(themed_server, "observer", regions=("93",))
+    page = sign_in(browser, themed_server, Recorder(themed_server.base_url), observer)
+    try:
+        ui = MapPage(page, themed_server, screenshots)
+        screen = measure(ui, 800)
+        assert page.text_content(".role-badge") == "observateur (task force)"
+        assert screen["scrollWidth"] == screen["clientWidth"] == 800
+        assert inside(screen["logout"], 800, HEIGHT) and not screen["logoutClipped"]
+        assert screen["search"]["width"] >= MIN_SEARCH_WIDTH
+        title = str(page.get_attribute(".role-badge", "title"))
+        assert "observateur (task force)" in title and observer in title, "the whole label"
+    finally:
+        page.context.close()
+
+
 # --- a phone ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -272,6 +289,20 @@ def test_a_phone_reads_a_commune_fiche_and_the_coverage(phone: MapPage) -> None:
     assert "Population" in card and "CPTS DE LA RIVIERA FRANCAISE" in card
     assert page.is_visible("#coverage-status")
     assert "16\u00a0CPTS affichées" in str(page.text_content("#coverage-status"))
+
+
+def test_on_a_phone_a_tap_on_a_commune_opens_its_fiche(phone: MapPage) -> None:
+    page = phone.page
+    if page.get_attribute("#drawer-toggle", "aria-expanded") == "true":
+        page.tap("#drawer-toggle")
+    phone.wait_until("getComputedStyle(document.querySelector('#panel')).visibility === 'hidden'")
+    _, lat, lon = commune_facts(phone.server, ROQUEBRUNE)
+    phone.view(lat, lon, 12)
+    page.touchscreen.tap(*phone.screen_point(lat, lon))
+    page.wait_for_selector("#commune-card h3 >> text=(06104)")
+    phone.wait_until("getComputedStyle(document.querySelector('#panel')).visibility === 'visible'")
+    assert page.get_attribute("#drawer-toggle", "aria-expanded") == "true"
+    assert page.is_visible("#commune-card h3")
 
 
 def test_a_phone_cannot_edit_and_the_edit_tab_says_why(phone: MapPage) -> None:

@@ -43,10 +43,10 @@ export class PageLayout {
 
   start() {
     this.apply();
-    // narrow screens hide the e-mail (map.css): the role badge's title carries it
+    // narrow screens hide the e-mail and may cut the role (map.css): the badge's title says both
     const email = document.querySelector(".user-email")?.textContent.trim();
     const badge = document.querySelector(".role-badge");
-    if (email && badge) badge.title = `Votre rôle — connecté en tant que ${email}`;
+    if (email && badge) badge.title = `Votre rôle : ${badge.textContent.trim()} — connecté en tant que ${email}`;
     window.addEventListener("resize", () => this.apply());
     this.toggle.addEventListener("click", () => (this.open ? this.closeDrawer() : this.openDrawer()));
     document.addEventListener("keydown", (event) => this.onKey(event), true);
