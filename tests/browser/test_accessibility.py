@@ -149,6 +149,12 @@ def _white(ui: MapPage) -> None:
     page.wait_for_timeout(300)
 
 
+def _plan(ui: MapPage) -> None:
+    ui.page.click("#white-proposals details > summary")  # its options (sliders) shown
+    ui.page.click("#plan-propose")
+    ui.page.wait_for_selector("#plan-table tbody tr", timeout=30_000)
+
+
 # (name, applies to these roles (None: all), how to get there from the previous view)
 VIEWS: list[tuple[str, set[str] | None, Callable[[MapPage], None]]] = [
     ("couverture", None, _fresh),
@@ -170,6 +176,7 @@ VIEWS: list[tuple[str, set[str] | None, Callable[[MapPage], None]]] = [
     ("nouvelle-cpts", {"admin", "carrier"}, _new_form),
     ("nouvelle-cpts-trace", {"admin", "carrier"}, _new_drawn),
     ("zones-blanches", None, _white),
+    ("plan-propose", {"admin", "ars", "observer"}, _plan),
 ]
 
 
