@@ -20,12 +20,19 @@ export function currentPalette() {
   return palette;
 }
 
-/** The colour index of each CPTS, as the server assigned it (`colour` in the listings). */
+/** The colour index of each CPTS, as the server assigned it (`colour` in the listings);
+ * whether any changed (a saved perimeter can change its neighbours' colours). */
 export function setColours(cptsList) {
+  let changed = false;
   for (const cpts of cptsList) {
-    if (cpts.colour === null || cpts.colour === undefined) colourIndex.delete(Number(cpts.id));
-    else colourIndex.set(Number(cpts.id), cpts.colour);
+    const id = Number(cpts.id);
+    const index = cpts.colour ?? undefined;
+    if (colourIndex.get(id) === index) continue;
+    changed = true;
+    if (index === undefined) colourIndex.delete(id);
+    else colourIndex.set(id, index);
   }
+  return changed;
 }
 
 /** The colour of a CPTS: its index in the palette (the id's when the server gave none). */

@@ -27,7 +27,7 @@ export class Perimeters {
     this.list = data.cpts;
     this.populationYear = data.population_year;
     this.byId = new Map(this.list.map((cpts) => [cpts.id, cpts]));
-    setColours(this.list);
+    if (setColours(this.list)) styles.clear();
     this.shared = data.overlaps.map((overlap) => overlap.cpts);
   }
 
@@ -46,7 +46,7 @@ export class Perimeters {
     this.list = data.cpts;
     this.populationYear = data.population_year;
     this.byId = new Map(this.list.map((cpts) => [cpts.id, cpts]));
-    setColours(this.list);
+    if (setColours(this.list)) styles.clear();  // (the styles below keep their colours)
     this.whenComplete();
     this.complete();
     this.byCode = new Map();

@@ -91,7 +91,8 @@ test("each CPTS takes the colour the server assigned, its id's when it has none"
   assert.equal(cptsColor(7), PALETTE.cpts[2]);
   assert.equal(cptsColor("8"), PALETTE.cpts[2]);
   assert.equal(cptsColor(9), PALETTE.cpts[9 % PALETTE.cpts.length]);
-  setColours([{ id: 7, colour: 0 }]);
+  assert.equal(setColours([{ id: 7, colour: 2 }, { id: 9, colour: null }]), false, "nothing changed");
+  assert.equal(setColours([{ id: 7, colour: 0 }]), true);
   assert.equal(cptsColor(7), PALETTE.cpts[0]);
 });
 
