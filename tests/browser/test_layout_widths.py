@@ -14,6 +14,7 @@ import pytest
 
 from tests.browser.conftest import PASSWORD, LiveServer, Recorder
 from tests.browser.pages import MapPage, commune_facts, make_user, sign_in
+from tests.browser.test_accessibility import blocking, run_axe
 
 HEIGHT = 768
 WIDTHS = (1920, 1366, 1024, 800)
@@ -67,7 +68,8 @@ def recorder(themed_server: LiveServer) -> Recorder:
 @pytest.fixture(scope="module")
 def ui(browser: Any, themed_server: LiveServer, screenshots: Path,
        recorder: Recorder) -> Iterator[MapPage]:
-    page = sign_in(browser, themed_server, recorder, themed_server.admin_email)
+    # (axe-core injected at 800 px: the page's CSP bypassed, as in test_accessibility.py)
+    page = sign_in(browser, themed_server, recorder, themed_server.admin_email, bypass_csp=True)
     yield MapPage(page, themed_server, screenshots)
     page.context.close()
 
@@ -177,6 +179,8 @@ def test_below_1024_px_the_panel_is_a_drawer_opened_by_its_button_closed_by_esca
     page.wait_for_timeout(350)
     opened = _drawer_state(ui)
     ui.shot(shot_name(ui, "800-panneau"))
+    axe = run_axe(page, ui.screenshots, str(ui.server.settings.ui_theme), "admin", "tiroir-800")
+    assert blocking(axe) == []
     assert opened["expanded"] == "true" and opened["shown"]
     assert opened["panelRight"] == 800 and opened["panelLeft"] >= 0
     assert opened["mapWidth"] == opened["leafletWidth"] < closed["mapWidth"]
@@ -244,7 +248,7 @@ def test_the_longest_role_label_fits_at_800_px(browser: Any, themed_server: Live
 @pytest.fixture(scope="module")
 def phone(browser: Any, themed_server: LiveServer, screenshots: Path) -> Iterator[MapPage]:
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2, locale="fr-FR")
+                                  device_scale_factor=2, locale="fr-FR", bypass_csp=True)
     page = context.new_page()
     recorder = Recorder(themed_server.base_url)
     recorder.attach(page)
@@ -289,6 +293,9 @@ def test_a_phone_reads_a_commune_fiche_and_the_coverage(phone: MapPage) -> None:
     assert "Population" in card and "CPTS DE LA RIVIERA FRANCAISE" in card
     assert page.is_visible("#coverage-status")
     assert "16\u00a0CPTS affichées" in str(page.text_content("#coverage-status"))
+    axe = run_axe(page, phone.screenshots, str(phone.server.settings.ui_theme), "admin",
+                  "telephone-fiche")
+    assert blocking(axe) == []
 
 
 def test_on_a_phone_a_tap_on_a_commune_opens_its_fiche(phone: MapPage) -> None:
