@@ -60,16 +60,17 @@ _COUNT_LIVE = """() => {
 
 
 @pytest.fixture(scope="module")
-def recorder(live_server: LiveServer) -> Recorder:
-    return Recorder(live_server.base_url)
+def recorder(themed_server: LiveServer) -> Recorder:
+    return Recorder(themed_server.base_url)
 
 
 @pytest.fixture(scope="module")
-def ui(browser: Any, live_server: LiveServer, screenshots: Path,
+def ui(browser: Any, themed_server: LiveServer, screenshots: Path,
        recorder: Recorder) -> Iterator[MapPage]:
-    page = sign_in(browser, live_server, recorder, live_server.admin_email)
+    """The page in each theme (UI_THEME cpts, then dsfr), signed in as the administrator."""
+    page = sign_in(browser, themed_server, recorder, themed_server.admin_email)
     page.on("dialog", lambda dialog: dialog.accept())
-    yield MapPage(page, live_server, screenshots)
+    yield MapPage(page, themed_server, screenshots)
     page.context.close()
 
 
@@ -151,7 +152,7 @@ def test_map_controls_are_reached_in_under_ten_tab_presses(ui: MapPage, view: st
     assert titles[:2] == ["Zoom avant", "Zoom arrière"], walked
     if "draw" in controls:
         assert "Sélection par rectangle" in titles, walked
-    ui.shot(f"clavier-controles-{view}")
+    ui.shot(f"clavier-controles-{view}-{ui.server.settings.ui_theme}")
 
 
 def test_arrows_move_a_ring_across_neighbours_and_say_their_names(ui: MapPage) -> None:
