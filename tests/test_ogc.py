@@ -128,14 +128,14 @@ def test_bbox_and_datetime_are_checked() -> None:
 
 
 def test_geometries_keep_a_precision_suited_to_the_crs() -> None:
-    import numpy as np
     import shapely
 
-    square = np.array([shapely.box(7.123456789, 43.123456789, 7.2, 43.2)], dtype=object)
-    degrees = protocol.encode_shapes(square, 4326, protocol.DEFAULT_CRS, 6)[0]
-    assert degrees is not None
+    square = shapely.to_wkb(shapely.box(7.123456789, 43.123456789, 7.2, 43.2))
+    written = '{"type":"Point","coordinates":[7.5,43.8]}'  # as PostGIS wrote it: kept
+    degrees, kept = protocol.encode_stored([square, written], 4326, protocol.DEFAULT_CRS, 6)
+    assert degrees is not None and kept == written
     assert max(len(n.split(".")[1]) for n in re.findall(r"\d+\.\d+", degrees)) <= 6
-    metres = protocol.encode_shapes(square, 4326, protocol.parse_crs("EPSG:2154"), 1)[0]
+    metres = protocol.encode_stored([square], 4326, protocol.parse_crs("EPSG:2154"), 1)[0]
     assert metres is not None
     x = json.loads(metres)["coordinates"][0][0][0]
     assert 1_000_000 < x < 1_100_000 and round(x, 1) == x

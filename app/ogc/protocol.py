@@ -253,11 +253,27 @@ def transformer_for(source: int, target: int) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(source, target, always_xy=True)
 
 
+def encode_stored(values: Sequence[str | bytes | None], source_srid: int, crs: Crs,
+                  decimals: int) -> list[str | None]:
+    """GeoJSON geometry texts of geometries read from the database (`app.repo.ogc.
+    geometry_out`): the texts PostGIS wrote as they are, the WKB ones (stored in `source_srid`)
+    projected to `crs` here, all together."""
+    found = [value if isinstance(value, str) else None for value in values]
+    binary = {i: bytes(value) for i, value in enumerate(values)
+              if isinstance(value, bytes | memoryview)}
+    if binary:
+        shapes = shapely.from_wkb(np.array(list(binary.values()), dtype=object))
+        for i, text in zip(binary, encode_shapes(shapes, source_srid, crs, decimals),
+                           strict=True):
+            found[i] = text
+    return found
+
+
 def encode_shapes(geometries: npt.NDArray[Any], source_srid: int, crs: Crs,
                   decimals: int) -> list[str | None]:
     """GeoJSON geometry texts of shapes made in Python (dissolved groups of units) in
     `source_srid`, projected to `crs`, with `decimals` digits (None where there is none).
-    Stored geometries are written by PostGIS instead (`app.repo.ogc.geojson`)."""
+    Geometries read from the database go through `encode_stored`."""
     if len(geometries) == 0:
         return []
     if source_srid != crs.srid:

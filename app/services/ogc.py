@@ -259,9 +259,10 @@ def _reference(ctx: Context, found: Collection, query: ItemsQuery) -> Page:
 
     def encode(positions: list[int]) -> list[str | None]:
         codes = [rows[p]["code"] for p in positions]
-        written = repo.table_geojson(ctx.conn, table, codes, column, srid, query.crs,
-                                     query.band.decimals(query.crs))
-        return [written.get(code) for code in codes]
+        decimals = query.band.decimals(query.crs)
+        stored = repo.table_geometries(ctx.conn, table, codes, column, srid, query.crs, decimals)
+        return protocol.encode_stored([stored.get(code) for code in codes], srid, query.crs,
+                                      decimals)
 
     # the graph is read again when another geodata release is loaded
     release = (_database(ctx), ctx.graph.release_id, table, column, query.crs.uri)
@@ -365,9 +366,10 @@ def _cpts(ctx: Context, query: ItemsQuery) -> Page:
 
     def encode(positions: list[int]) -> list[str | None]:
         ids = [page[p] for p in positions]
+        decimals = query.band.decimals(query.crs)
         outlines = repo.cpts_outlines(ctx.conn, ids, light=light, crs=query.crs,
-                                      decimals=query.band.decimals(query.crs))
-        return [outlines.get(i) for i in ids]
+                                      decimals=decimals)
+        return protocol.encode_stored([outlines.get(i) for i in ids], 4326, query.crs, decimals)
 
     database = _database(ctx)
     geometries = page_geometries(
@@ -392,10 +394,12 @@ def _cpts_units(ctx: Context, query: ItemsQuery) -> Page:
         ctx.conn, sorted(rows), filters=unit_filters, bbox=query.bbox, column=column,
         source_srid=srid, crs=query.crs, decimals=query.band.decimals(query.crs),
         limit=query.limit, offset=query.offset)
+    geometries = protocol.encode_stored([u["geometry"] for u in units], srid, query.crs,
+                                        query.band.decimals(query.crs))
     features = []
-    for unit in units[:protocol.fitting([u["geojson"] for u in units])]:
+    for unit, geometry in zip(units, geometries[:protocol.fitting(geometries)], strict=False):
         row = rows[int(unit["cpts_id"])]
-        features.append(protocol.feature(f"{unit['cpts_id']}-{unit['code']}", unit["geojson"], {
+        features.append(protocol.feature(f"{unit['cpts_id']}-{unit['code']}", geometry, {
             "cpts_id": int(unit["cpts_id"]), "cpts_nom": row["name"], "stade": row["status"],
             "stade_libelle": STATUS_LABELS.get(row["status"], row["status"]),
             "code": unit["code"], "nom": unit["nom"], "departement": unit["departement"],
