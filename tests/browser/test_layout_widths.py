@@ -300,9 +300,12 @@ def test_a_phone_reads_a_commune_fiche_and_the_coverage(phone: MapPage) -> None:
 
 def test_on_a_phone_a_tap_on_a_commune_opens_its_fiche(phone: MapPage) -> None:
     page = phone.page
-    if page.get_attribute("#drawer-toggle", "aria-expanded") == "true":
-        page.tap("#drawer-toggle")
+    page.tap("#tab-coverage")  # a tab shows its view: the drawer is open
+    assert page.get_attribute("#drawer-toggle", "aria-expanded") == "true"
+    page.focus(".skip-link[data-skip=map]")  # the map's skip link uncovers the map
+    page.keyboard.press("Enter")
     phone.wait_until("getComputedStyle(document.querySelector('#panel')).visibility === 'hidden'")
+    assert page.get_attribute("#drawer-toggle", "aria-expanded") == "false"
     _, lat, lon = commune_facts(phone.server, ROQUEBRUNE)
     phone.view(lat, lon, 12)
     page.touchscreen.tap(*phone.screen_point(lat, lon))

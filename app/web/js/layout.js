@@ -55,6 +55,10 @@ export class PageLayout {
       tab.addEventListener("click", () => this.showPanel());
     }
     document.querySelector('.skip-link[href="#panel"]')?.addEventListener("click", () => this.showPanel());
+    // ... and the map's skip link uncovers the map on a phone
+    document.querySelector('.skip-link[data-skip="map"]')?.addEventListener("click", () => {
+      if (this.current.overlay) this.closeDrawer();
+    });
     if (this.card) new MutationObserver(() => this.showPanel()).observe(this.card, { childList: true });
     // the map's box changes with the drawer and the widths: Leaflet measures it again
     new ResizeObserver(() => this.map.invalidateSize()).observe(this.map.getContainer());
