@@ -111,6 +111,18 @@ def test_nothing_is_wider_than_the_window_and_the_top_bar_is_whole(
     assert screen["badge"]["width"] > 20, "the role badge is kept"
 
 
+def test_no_width_in_between_scrolls_sideways(ui: MapPage) -> None:
+    """From a small tablet to a wide screen, every 40 to 160 px."""
+    problems = {}
+    for width in (600, 640, 700, 768, 850, 900, 960, 1100, 1200, 1280, 1440, 1600):
+        screen = measure(ui, width)
+        outside = [item["name"] for item in screen["barItems"] if not inside(item, width, HEIGHT)]
+        if (screen["scrollWidth"] != width or outside or screen["logoutClipped"]
+                or screen["search"]["width"] < MIN_SEARCH_WIDTH):
+            problems[width] = (screen["scrollWidth"], outside, screen["search"]["width"])
+    assert problems == {}
+
+
 @pytest.mark.parametrize(("width", "map_width"), [(1920, 1500), (1366, 960), (1024, 660),
                                                   (800, 800)])
 def test_the_map_keeps_most_of_the_width_and_leaflet_knows_its_size(
