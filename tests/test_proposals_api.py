@@ -13,9 +13,11 @@ from fastapi.testclient import TestClient
 
 from app.auth.policy import Role
 from app.db import connect
+from app.domain.cpts_colours import PALETTE
 from app.domain.perimeter import ReferenceGraph
 from app.main import create_app
 from app.repo.reference import read_graph
+from app.services.proposals import apart_from_drawn
 from tests.coverage_support import (
     FIXTURE_STAGES,
     SCENARIO_REGION,
@@ -104,6 +106,27 @@ def members(scratch: Scratch, cpts_id: int) -> set[str]:
     return {r["code"] for r in rows}
 
 
+def touching(first: Iterable[str], second: Iterable[str], graph: ReferenceGraph) -> bool:
+    there = set(second)
+    return any(c in there or there & set(graph.neighbours.get(c, ())) for c in first)
+
+
+def neighbouring_pairs(answer: dict[str, Any], graph: ReferenceGraph
+                       ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    entries = answer["groups"] + answer["attachments"]
+    return [(a, b) for i, a in enumerate(entries) for b in entries[i + 1:]
+            if touching(a["communes"], b["communes"], graph)]
+
+
+def check_colours(answer: dict[str, Any], graph: ReferenceGraph) -> None:
+    """Every proposed perimeter in one of the map's palette colours, neighbours apart."""
+    entries = answer["groups"] + answer["attachments"]
+    assert all(isinstance(e["colour"], int) and 0 <= e["colour"] < len(PALETTE.cpts)
+               for e in entries)
+    for first, second in neighbouring_pairs(answer, graph):
+        assert first["colour"] != second["colour"], (first.get("id"), second.get("cpts_id"))
+
+
 def check_plan(answer: dict[str, Any], expected: set[str], graph: ReferenceGraph,
                scratch: Scratch, max_size_class: int) -> None:
     units = planned_units(answer)
@@ -132,6 +155,7 @@ def check_plan(answer: dict[str, Any], expected: set[str], graph: ReferenceGraph
     after = answer["coverage_after"]
     assert after["communes_covered"] == after["communes_total"]
     assert answer["writes_nothing"] is True
+    check_colours(answer, graph)
 
 
 def test_alpes_maritimes_hors_cpts_communes_are_all_attached_or_grouped(
@@ -196,6 +220,38 @@ def test_generated_region_is_covered_by_contiguous_groups_at_the_floor(
     assert len(features) == len(answer["groups"]) + len(answer["attachments"])
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features
                if f["geometry"] is not None)
+
+
+def test_neighbouring_proposals_take_different_palette_colours_in_answer_and_map(
+        api: TestClient, admin: Headers, graph: ReferenceGraph) -> None:
+    scope = f"region:{SCENARIO_REGION}"
+    body = {"scope": scope, "options": {"max_size_class": 3, "seed": 11}}
+    answer = plan(api, admin, **body)
+    pairs = neighbouring_pairs(answer, graph)
+    assert len(pairs) >= 3, "le scénario devrait donner des propositions voisines"
+    check_colours(answer, graph)
+    assert len({e["colour"] for e in answer["groups"] + answer["attachments"]}) >= 3
+    # the map's features carry the very same index as the answer's rows
+    features = api.post("/api/proposals", params={"format": "geojson"}, headers=admin,
+                        json=body).json()["features"]
+    assert [(f["properties"]["kind"], f["properties"]["colour"]) for f in features] == [
+        ("group", g["colour"]) for g in answer["groups"]] + [
+        ("attachment", a["colour"]) for a in answer["attachments"]]
+    # the Alpes-Maritimes: attachments next to each other differ too
+    check_colours(plan(api, admin, scope="departement:06"), graph)
+
+
+def test_colours_renamed_apart_from_the_cpts_drawn_around() -> None:
+    # proposals 0 and 2 share colour 0 (not neighbours), 1 has colour 1; the CPTS drawn next
+    # to them have colours {0}, {2} and {1}
+    own = [0, 1, 0]
+    renamed = apart_from_drawn(own, [{0}, {2}, {1}], k=4)
+    assert renamed[0] == renamed[2] and renamed[0] != renamed[1]
+    assert renamed[0] not in {0, 1} and renamed[1] != 2
+    # nothing clashes: the server's colours stay as they are
+    assert apart_from_drawn(own, [{3}, {2}, {1}], k=4) == own
+    # more colours around than the palette holds: as few clashes as can be
+    assert apart_from_drawn([0, 1], [{0, 1}, {0, 1}], k=2) in ([0, 1], [1, 0])
 
 
 def test_task_force_is_never_offered_a_cpts_it_may_not_see(

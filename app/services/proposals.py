@@ -12,6 +12,7 @@ Who may ask: administrators anywhere; agencies and task forces (observers) for t
 inside their régions (the route rule keeps carriers out).
 """
 
+import itertools
 import threading
 import weakref
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from app.auth.policy import Role
+from app.domain import cpts_colours
 from app.domain.coverage import Scope, parse_scope, parse_statuses, scope_mask
 from app.domain.cpts_access import STATUS_LABELS, Visibility, can_keep_scenarios
 from app.domain.perimeter import ReferenceGraph, normalise_members
@@ -40,6 +42,7 @@ from app.errors import ProblemError
 from app.repo import coverage as coverage_repo
 from app.repo import proposals as repo
 from app.services import cpts as cpts_service
+from app.services import map_data
 from app.services.coverage import covered_means, perimeters_on, unit_index
 from app.services.cpts import Context
 
@@ -250,6 +253,43 @@ def group_name(ctx: Context, siege: str) -> str:
     return f"Proposition — {unit.nom} ({unit.departement})"
 
 
+def apart_from_drawn(own: Sequence[int], drawn_near: Sequence[set[int]],
+                     k: int = len(cpts_colours.PALETTE.cpts)) -> list[int]:
+    """The colours `own` (neighbouring proposals already differ) renamed so that as few
+    proposals as possible share the colour of a CPTS drawn next to them (`drawn_near`: for
+    each proposal, the map colours of those CPTS). A renaming keeps neighbours apart; of the
+    best ones, the first in order is taken, so `own` stays as it is when nothing clashes."""
+    clashes = [[0] * k for _ in range(k)]
+    for colour, near in zip(own, drawn_near, strict=True):
+        for other in near:
+            clashes[colour][other] += 1
+    best = min(itertools.permutations(range(k)),
+               key=lambda names: sum(clashes[c][names[c]] for c in range(k)))
+    return [best[colour] for colour in own]
+
+
+def plan_colours(ctx: Context, destinations: Sequence[Sequence[str]]) -> list[int]:
+    """The colour index (in the map's palette) of each proposed perimeter, by its position:
+    the map's rule (`app.domain.cpts_colours.assign`: neighbouring proposals differ), then
+    apart from the CPTS the map draws around them, as far as a renaming of colours allows."""
+    graph = ctx.graph
+    own = cpts_colours.assign(dict(enumerate(destinations)), graph.neighbours)
+    if not destinations:
+        return []
+    drawn = map_data.colours(ctx)
+    index = unit_index(graph)
+    _, held = perimeters_on(ctx, index, date.today())
+    holders: dict[str, list[int]] = {}
+    for perimeter in held:
+        if perimeter.cpts_id in drawn:
+            for code in perimeter.codes(index):
+                holders.setdefault(code, []).append(perimeter.cpts_id)
+    near = [{drawn[cpts_id] for code in units
+             for other in (code, *graph.neighbours.get(code, ()))
+             for cpts_id in holders.get(other, ())} for units in destinations]
+    return apart_from_drawn([own[number] for number in range(len(destinations))], near)
+
+
 def view(ctx: Context, planned: Planned) -> dict[str, Any]:
     graph, plan, query = ctx.graph, planned.plan, planned.query
     rule = ctx.rule()
@@ -257,6 +297,7 @@ def view(ctx: Context, planned: Planned) -> dict[str, Any]:
     destinations = [g.units for g in plan.groups] + [a.units for a in plan.attachments]
     epcis = _areas(ctx, destinations, "epci")
     bassins = _areas(ctx, destinations, "bassin_de_vie")
+    colours = plan_colours(ctx, destinations)
     planned_units = {c for units in destinations for c in units}
     scope = query.scope
     groups = []
@@ -264,6 +305,7 @@ def view(ctx: Context, planned: Planned) -> dict[str, Any]:
         siege = graph.units[group.siege]
         groups.append({
             "id": f"P{number + 1}", "name": group_name(ctx, group.siege),
+            "colour": colours[number],
             "communes": list(group.units), "units": len(group.units),
             "population": group.population, "size_class": group.size_class,
             "region": group.region,
@@ -277,6 +319,7 @@ def view(ctx: Context, planned: Planned) -> dict[str, Any]:
         number = len(plan.groups) + offset
         attachments.append({
             "cpts_id": attachment.cpts_id, "name": planned.names[attachment.cpts_id],
+            "colour": colours[number],
             "status": attachment.status, "status_label": STATUS_LABELS[attachment.status],
             "communes": list(attachment.units), "units": len(attachment.units),
             "population": attachment.population,
@@ -324,16 +367,17 @@ def view(ctx: Context, planned: Planned) -> dict[str, Any]:
 
 
 def geojson(ctx: Context, planned: Planned, answer: dict[str, Any]) -> dict[str, Any]:
-    """The plan's perimeters for the map: one feature per proposed group and attachment."""
+    """The plan's perimeters for the map: one feature per proposed group and attachment, with
+    the entry's properties (its `colour` index among them, as in the answer)."""
     entries = [("group", g) for g in answer["groups"]] + [
         ("attachment", a) for a in answer["attachments"]]
     shapes = repo.outlines(ctx.conn, [entry["communes"] for _, entry in entries])
     features = []
-    for number, ((kind, entry), geometry) in enumerate(zip(entries, shapes, strict=True)):
+    for (kind, entry), geometry in zip(entries, shapes, strict=True):
         properties = {key: value for key, value in entry.items()
                       if key not in ("communes", "epci", "bassins_de_vie", "reasons")}
         features.append({"type": "Feature", "geometry": geometry,
-                         "properties": properties | {"kind": kind, "colour": number}})
+                         "properties": properties | {"kind": kind}})
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -1,10 +1,12 @@
 // « Proposer un plan » in the zones blanches view: a plan covering every uncovered commune of
-// the chosen territory (POST /api/proposals, nothing written), its proposed CPTS drawn in
-// distinct colours, a table of new CPTS and attachments, sliders for the main options, and
+// the chosen territory (POST /api/proposals, nothing written), its proposed CPTS drawn in the
+// map's palette (colors.js) by the index the server gave each (`colour`: neighbours differ, as
+// for the CPTS, and apart from the CPTS drawn around them where it can), a table of new CPTS and attachments, sliders for the main options, and
 // « Enregistrer comme scénario » (POST /api/proposals/scenarios: private agency scenarios).
 // The pure functions at the top are unit-tested with `node --test`.
 
 import { announce } from "./announce.js";
+import { cptsOpacity, currentPalette } from "./colors.js";
 import { clear, h } from "./dom.js";
 import { formatInteger, plural } from "./format.js";
 
@@ -31,24 +33,23 @@ export function proposalBody(scope, statuses, options = DEFAULT_OPTIONS) {
   return body;
 }
 
-/** Distinct colours for the proposed perimeters (golden-angle hues). */
+/** The colour of a proposed perimeter: its index (`colour`, from the server) in the palette. */
 export function planColour(index) {
-  const hue = Math.round((index * 137.508) % 360);
-  return `hsl(${hue}, 70%, ${index % 2 ? 42 : 52}%)`;
+  const colours = currentPalette().cpts;
+  return colours[((Number(index) % colours.length) + colours.length) % colours.length];
 }
 
-/** One row per proposed CPTS and per attachment, in the order of the map's colours. */
+/** One row per proposed CPTS and per attachment, each in the colour of its shape on the map. */
 export function planRows(answer) {
-  const groups = answer.groups.map((group, index) => ({
-    kind: "group", key: group.id, colour: planColour(index),
+  const groups = answer.groups.map((group) => ({
+    kind: "group", key: group.id, colour: planColour(group.colour),
     label: group.name, communes: group.units, population: group.population,
     sizeClass: `${group.size_class}`, reachesFloor: group.reaches_floor,
     epci: group.epci.map((e) => e.nom || e.code),
     note: group.reasons.map((r) => r.detail).join(" "),
   }));
-  const attachments = answer.attachments.map((attachment, index) => ({
-    kind: "attachment", key: `cpts-${attachment.cpts_id}`,
-    colour: planColour(answer.groups.length + index),
+  const attachments = answer.attachments.map((attachment) => ({
+    kind: "attachment", key: `cpts-${attachment.cpts_id}`, colour: planColour(attachment.colour),
     label: `${attachment.name} (${attachment.status_label})`, communes: attachment.units,
     population: attachment.population,
     sizeClass: `${attachment.size_class_before} → ${attachment.size_class_after}`,
@@ -75,6 +76,20 @@ export function planSummary(answer) {
     + `(${formatInteger(s.groups_reaching_floor)} au seuil de ${formatInteger(answer.options.min_population)} habitants), `
     + `${plural(s.attachments, "rattachement")} à des CPTS voisines · couverture `
     + `${(answer.coverage_before.coverage_rate * 100).toFixed(1)} % → ${(answer.coverage_after.coverage_rate * 100).toFixed(1)} %`;
+}
+
+/** How a proposed perimeter is drawn: its palette colour at the CPTS' opacity (the opacity the
+ * palette was checked at for colour-blind readers), attachments with a dashed outline. */
+export function planStyle(properties) {
+  return { color: "#222", weight: 1.5, fillColor: planColour(properties.colour), fillOpacity: cptsOpacity(),
+    dashArray: properties.kind === "attachment" ? "4 3" : null };
+}
+
+/** A table swatch in a colour (set through the CSSOM: the page's CSP forbids style attributes). */
+function swatch(colour) {
+  const element = h("span", { class: "swatch", "data-color": colour });
+  element.style.background = colour;
+  return element;
 }
 
 function slider(id, label, min, max, step, value, onInput) {
@@ -140,20 +155,16 @@ export class ProposalPanel {
     if (this.layer) this.layer.remove();
     if (typeof L === "undefined" || !collection?.features?.length) return;
     // eslint-disable-next-line no-undef
-    this.layer = L.geoJSON(collection, { style: (feature) => ({
-      color: "#222", weight: 1.5, fillColor: planColour(feature.properties.colour), fillOpacity: 0.55,
-      dashArray: feature.properties.kind === "attachment" ? "4 3" : null }) }).addTo(this.map);
+    this.layer = L.geoJSON(collection, { style: (feature) => planStyle(feature.properties) }).addTo(this.map);
     // what is drawn, for the page's tests (Leaflet may paint on a canvas)
     this.box.dataset.shapes = String(this.layer.getLayers().length);
-    this.box.dataset.colours = String(new Set(collection.features.map((f) => f.properties.colour)).size);
     const bounds = this.layer.getBounds();
     if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [20, 20], maxZoom: 11 });
   }
 
   renderPlan(answer) {
     const rows = planRows(answer).map((row) => h("tr", { "data-plan": row.key, class: row.reachesFloor ? "" : "below-floor" },
-      h("td", {}, h("span", { class: "swatch", style: `background:${row.colour}` }), " ",
-        row.kind === "group" ? "Nouvelle CPTS" : "Rattachement"),
+      h("td", {}, swatch(row.colour), " ", row.kind === "group" ? "Nouvelle CPTS" : "Rattachement"),
       h("td", {}, row.label, row.note ? h("div", { class: "muted small" }, row.note) : null),
       h("td", { class: "num" }, formatInteger(row.communes)),
       h("td", { class: "num" }, formatInteger(row.population)),
