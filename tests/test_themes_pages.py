@@ -46,6 +46,8 @@ def test_the_dsfr_theme_dresses_the_same_pages(dsfr_client: TestClient) -> None:
     assert '<input class="fr-input" id="email"' in login
     assert '<button class="fr-btn" type="submit">' in login
     assert '<input type="hidden" name="csrf_token"' in login  # hidden fields left as they are
+    logout = dsfr_client.get("/logout").text
+    assert 'class="notice ok fr-alert fr-alert--success fr-alert--sm"' in logout
 
 
 def test_the_accessibility_statement_is_public_and_says_what_is_not_accessible(

@@ -94,11 +94,18 @@ def _with_class(match: re.Match[str]) -> str:
     return f"<{match.group(1)}{attributes}>"
 
 
+_NOTICE = re.compile(r'class="notice (error|warn|ok|info)"')
+_ALERT_KINDS = {"error": "error", "warn": "warning", "ok": "success", "info": "info"}
+
+
 def themed_html(current: Theme, html: str) -> str:
     """A server-written page in the theme: in the DSFR, each button, field, label and table
-    with its DSFR class."""
+    with its DSFR class, each notice as the DSFR's alert of its kind."""
     if not current.dsfr:
         return html
+    html = _NOTICE.sub(lambda match: f'class="notice {match.group(1)} fr-alert '
+                                     f'fr-alert--{_ALERT_KINDS[match.group(1)]} fr-alert--sm"',
+                       html)
     return _CONTROL.sub(_with_class, html)
 
 
