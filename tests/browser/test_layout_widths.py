@@ -346,3 +346,21 @@ def test_a_phone_cannot_edit_and_the_edit_tab_says_why(phone: MapPage) -> None:
     assert page.evaluate("() => document.body.dataset.mode") == "edit"
     assert page.get_attribute("#edit-session", "hidden") is not None, "no edit session opened"
     assert page.evaluate("() => document.documentElement.scrollWidth") == PHONE["width"]
+
+
+def test_a_phone_reads_the_coverage_figures_of_the_zones_blanches(phone: MapPage) -> None:
+    page = phone.page
+    page.tap("#tab-white")
+    page.tap("#white-form button[type=submit]")
+    page.wait_for_selector("#white-summary >> text=de la population couverte", timeout=20_000)
+    page.wait_for_timeout(300)
+    phone.shot(shot_name(phone, "390-zones-blanches"))
+    summary = page.evaluate("""() => {
+      const r = document.querySelector("#white-summary").getBoundingClientRect();
+      return { left: r.left, right: r.right, top: r.top, width: r.width,
+               page: document.documentElement.scrollWidth };
+    }""")
+    assert page.is_visible("#white-summary")
+    assert summary["left"] >= 0 and summary["right"] <= PHONE["width"] and summary["width"] > 300
+    assert summary["page"] == PHONE["width"]
+    assert "communes non couvertes" in str(page.text_content("#white-summary"))
