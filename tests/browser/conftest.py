@@ -206,5 +206,5 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    SCREENSHOTS.mkdir(parents=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
