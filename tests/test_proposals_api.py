@@ -237,21 +237,32 @@ def test_neighbouring_proposals_take_different_palette_colours_in_answer_and_map
     assert [(f["properties"]["kind"], f["properties"]["colour"]) for f in features] == [
         ("group", g["colour"]) for g in answer["groups"]] + [
         ("attachment", a["colour"]) for a in answer["attachments"]]
-    # the Alpes-Maritimes: attachments next to each other differ too
-    check_colours(plan(api, admin, scope="departement:06"), graph)
+    # the Alpes-Maritimes: each proposal stands alone, and takes a colour none of the CPTS the
+    # map draws next to it has (a palette colour is free around each)
+    answer = plan(api, admin, scope="departement:06")
+    check_colours(answer, graph)
+    drawn = api.get("/api/map/perimeters", headers=admin).json()["cpts"]
+    for entry in answer["groups"] + answer["attachments"]:
+        ring = {n for c in entry["communes"] for n in (c, *graph.neighbours.get(c, ()))}
+        around = {c["colour"] for c in drawn if not c["archived"] and ring & set(c["communes"])}
+        assert around and len(around) < len(PALETTE.cpts)
+        assert entry["colour"] not in around, (entry["communes"], around)
 
 
 def test_colours_renamed_apart_from_the_cpts_drawn_around() -> None:
-    # proposals 0 and 2 share colour 0 (not neighbours), 1 has colour 1; the CPTS drawn next
-    # to them have colours {0}, {2} and {1}
-    own = [0, 1, 0]
-    renamed = apart_from_drawn(own, [{0}, {2}, {1}], k=4)
-    assert renamed[0] == renamed[2] and renamed[0] != renamed[1]
-    assert renamed[0] not in {0, 1} and renamed[1] != 2
+    # proposals 0 and 2 share colour 0 (not neighbours), 1 has colour 1 and touches 0; the CPTS
+    # drawn next to them have colours {0}, {2} and {1}
+    own, touching = [0, 1, 0], {0: {1}, 1: {0}, 2: set()}
+    renamed = apart_from_drawn(own, touching, [{0}, {2}, {1}], k=4)
+    assert renamed[0] != renamed[1], "neighbours stay apart"
+    assert renamed[0] != 0 and renamed[1] != 2 and renamed[2] != 1, renamed
+    # each group of touching proposals is renamed on its own: 2 keeps its colour (no clash)
+    assert renamed[2] == 0
     # nothing clashes: the server's colours stay as they are
-    assert apart_from_drawn(own, [{3}, {2}, {1}], k=4) == own
+    assert apart_from_drawn(own, touching, [{3}, {2}, {1}], k=4) == own
     # more colours around than the palette holds: as few clashes as can be
-    assert apart_from_drawn([0, 1], [{0, 1}, {0, 1}], k=2) in ([0, 1], [1, 0])
+    assert apart_from_drawn([0, 1], {0: {1}, 1: {0}}, [{0, 1}, {0}], k=2) == [0, 1]
+    assert apart_from_drawn([0, 1], {0: {1}, 1: {0}}, [{0}, {1}], k=2) == [1, 0]
 
 
 def test_task_force_is_never_offered_a_cpts_it_may_not_see(

@@ -12,15 +12,15 @@ Who may ask: administrators anywhere; agencies and task forces (observers) for t
 inside their régions (the route rule keeps carriers out).
 """
 
-import itertools
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
 from app.auth.policy import Role
 from app.domain import cpts_colours
@@ -40,6 +40,7 @@ from app.domain.proposals import (
 )
 from app.errors import ProblemError
 from app.repo import coverage as coverage_repo
+from app.repo import cpts as cpts_repo
 from app.repo import proposals as repo
 from app.services import cpts as cpts_service
 from app.services import map_data
@@ -253,41 +254,59 @@ def group_name(ctx: Context, siege: str) -> str:
     return f"Proposition — {unit.nom} ({unit.departement})"
 
 
-def apart_from_drawn(own: Sequence[int], drawn_near: Sequence[set[int]],
+def apart_from_drawn(own: Sequence[int], touching: Mapping[int, set[int]],
+                     drawn_near: Sequence[set[int]],
                      k: int = len(cpts_colours.PALETTE.cpts)) -> list[int]:
-    """The colours `own` (neighbouring proposals already differ) renamed so that as few
-    proposals as possible share the colour of a CPTS drawn next to them (`drawn_near`: for
-    each proposal, the map colours of those CPTS). A renaming keeps neighbours apart; of the
-    best ones, the first in order is taken, so `own` stays as it is when nothing clashes."""
-    clashes = [[0] * k for _ in range(k)]
-    for colour, near in zip(own, drawn_near, strict=True):
-        for other in near:
-            clashes[colour][other] += 1
-    best = min(itertools.permutations(range(k)),
-               key=lambda names: sum(clashes[c][names[c]] for c in range(k)))
-    return [best[colour] for colour in own]
+    """The colours `own` of the proposals (by position; `touching`: the proposals each one
+    touches, which `own` already tells apart) renamed, separately in each group of proposals
+    that touch, so that as few proposals as possible share the colour of a CPTS drawn next to
+    them (`drawn_near`: for each proposal, the map colours of those CPTS). A renaming keeps
+    neighbours apart; of the best ones, the one renaming the fewest colours is taken (`own`
+    stays as it is when nothing clashes)."""
+    renamed = list(own)
+    left = set(range(len(own)))
+    while left:
+        component, queue = set(), [min(left)]
+        while queue:
+            number = queue.pop()
+            if number in component:
+                continue
+            component.add(number)
+            queue.extend(touching.get(number, ()))
+        left -= component
+        clashes = np.zeros((k, k))
+        for number in component:
+            for other in drawn_near[number]:
+                clashes[own[number], other] += 1
+        # fewest clashes first (each worth more than renaming every colour), then fewest renamed
+        cost = clashes * (k + 1) + (1 - np.eye(k))
+        _, names = linear_sum_assignment(cost)
+        for number in component:
+            renamed[number] = int(names[own[number]])
+    return renamed
 
 
 def plan_colours(ctx: Context, destinations: Sequence[Sequence[str]]) -> list[int]:
     """The colour index (in the map's palette) of each proposed perimeter, by its position:
     the map's rule (`app.domain.cpts_colours.assign`: neighbouring proposals differ), then
-    apart from the CPTS the map draws around them, as far as a renaming of colours allows."""
-    graph = ctx.graph
-    own = cpts_colours.assign(dict(enumerate(destinations)), graph.neighbours)
+    apart from the CPTS the map draws around them, as far as renaming colours allows."""
     if not destinations:
         return []
+    graph = ctx.graph
+    units_of = dict(enumerate(destinations))
+    own = cpts_colours.assign(units_of, graph.neighbours)
     drawn = map_data.colours(ctx)
-    index = unit_index(graph)
-    _, held = perimeters_on(ctx, index, date.today())
-    holders: dict[str, list[int]] = {}
-    for perimeter in held:
-        if perimeter.cpts_id in drawn:
-            for code in perimeter.codes(index):
-                holders.setdefault(code, []).append(perimeter.cpts_id)
-    near = [{drawn[cpts_id] for code in units
-             for other in (code, *graph.neighbours.get(code, ()))
-             for cpts_id in holders.get(other, ())} for units in destinations]
-    return apart_from_drawn([own[number] for number in range(len(destinations))], near)
+    rings = [{other for code in units for other in (code, *graph.neighbours.get(code, ()))}
+             for units in destinations]
+    holders: dict[str, set[int]] = {}
+    for claim in cpts_repo.claims(ctx.conn, set().union(*rings), exclude=None,
+                                  include_scenarios=True):
+        if claim.cpts_id in drawn:
+            holders.setdefault(claim.code, set()).add(claim.cpts_id)
+    near = [{drawn[cpts_id] for code in ring for cpts_id in holders.get(code, ())}
+            for ring in rings]
+    return apart_from_drawn([own[number] for number in range(len(destinations))],
+                            cpts_colours.neighbours(units_of, graph.neighbours), near)
 
 
 def view(ctx: Context, planned: Planned) -> dict[str, Any]:
