@@ -157,7 +157,9 @@ def propose(
     proposée (contiguë, dans une seule région, au moins au seuil quand la zone le permet ; un
     groupe sous le seuil dit pourquoi). Les préférences pondérées (EPCI, bassins de vie, formes
     compactes, populations équilibrées, peu de changements aux CPTS signées) et les termes de
-    coût sont rappelés dans la réponse, avec la couverture avant et après. N'écrit rien."""
+    coût sont rappelés dans la réponse, avec la couverture avant et après. Chaque groupe et
+    chaque rattachement porte `colour`, l'indice de sa couleur dans la palette de la carte
+    (deux propositions qui se touchent diffèrent), le même en `?format=geojson`. N'écrit rien."""
     options = body.options
     query = service.parse_query(
         ctx, scope=body.scope, units=body.units,
