@@ -289,7 +289,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/logout"): Case(get("/logout"), plain(everyone(200))),
     ("GET", "/login.css"): Case(get("/login.css"), plain(everyone(200))),
     ("GET", "/accessibilite"): Case(get("/accessibilite"), plain(everyone(200))),
-    ("GET", "/theme/{path}"): Case(get("/theme/css/theme-dsfr.css"), plain(everyone(200))),
+    # public, but the DSFR's files are served only with UI_THEME=dsfr (test_themes_pages.py)
+    ("GET", "/theme/{path}"): Case(get("/theme/css/theme-dsfr.css"), plain(everyone(404))),
     ("GET", "/api/auth/csrf"): Case(get("/api/auth/csrf"), plain(everyone(200))),
     ("POST", "/login"): Case(_login_form, plain(everyone(303)), audit="session.login",
                              audit_by_target=True),

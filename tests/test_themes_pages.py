@@ -1,7 +1,8 @@
 """The pages the server writes in each theme (setting UI_THEME), read as a browser gets them:
-the default theme names no DSFR file, no Marianne and no brand block of the State; the DSFR
-theme does, with the DSFR's classes on the form's controls; the accessibility statement is
-public in both; `/theme/` serves the DSFR's files to anyone and nothing else of app/web/."""
+the default theme names no DSFR file, no Marianne and no brand block of the State, and serves
+none; the DSFR theme does, with the DSFR's classes on the form's controls; the accessibility
+statement is public in both; in the DSFR theme `/theme/` serves the DSFR's files to anyone and
+nothing else of app/web/."""
 
 from collections.abc import Iterator
 
@@ -62,7 +63,15 @@ def test_the_accessibility_statement_is_public_and_says_what_is_not_accessible(
         assert words in page.text, words
 
 
-def test_theme_files_are_public_and_the_rest_of_app_web_is_not(client: TestClient) -> None:
+def test_the_default_theme_serves_no_dsfr_file(client: TestClient) -> None:
+    for path in ("/theme/vendor/dsfr/dsfr-parts.min.css", "/theme/css/theme-dsfr.css",
+                 "/theme/vendor/dsfr/fonts/Marianne-Regular.woff2"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_theme_files_are_public_and_the_rest_of_app_web_is_not(
+        dsfr_client: TestClient) -> None:
+    client = dsfr_client
     client.cookies.clear()
     css = client.get("/theme/vendor/dsfr/dsfr-parts.min.css",
                      headers={"Accept-Encoding": "gzip"})

@@ -147,9 +147,14 @@ def test_the_login_and_accessibility_pages_follow_the_theme(
 
 
 def test_the_dsfr_files_are_public_and_compressed(themed_server: LiveServer) -> None:
-    """Served to anyone (the login page needs them) and gzip-compressed; nothing else of
-    app/web/ is reachable through /theme/."""
+    """In the DSFR theme, served to anyone (the login page needs them) and gzip-compressed;
+    nothing else of app/web/ is reachable through /theme/. In the default theme, none."""
     with httpx.Client(base_url=themed_server.base_url) as client:
+        if theme_of(themed_server) == "cpts":
+            for path in ("/theme/vendor/dsfr/dsfr-parts.min.css", "/theme/css/theme-dsfr.css",
+                         "/theme/vendor/dsfr/fonts/Marianne-Regular.woff2"):
+                assert client.get(path).status_code == 404, path
+            return
         css = client.get("/theme/vendor/dsfr/dsfr-parts.min.css",
                          headers={"Accept-Encoding": "gzip"})
         assert css.status_code == 200 and css.headers["content-encoding"] == "gzip"
