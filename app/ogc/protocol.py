@@ -276,17 +276,18 @@ def encode_shapes(geometries: npt.NDArray[Any], source_srid: int, crs: Crs,
     Geometries read from the database go through `encode_stored`."""
     if len(geometries) == 0:
         return []
-    if source_srid != crs.srid:
-        transformer = transformer_for(source_srid, crs.srid)
+    transformer = transformer_for(source_srid, crs.srid) if source_srid != crs.srid else None
 
-        def project(coordinates: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-            x, y = transformer.transform(coordinates[:, 0], coordinates[:, 1])
-            return np.column_stack([x, y])
+    def project(coordinates: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Every coordinate of the page at once: projected, axes in the CRS's order, rounded."""
+        x, y = coordinates[:, 0], coordinates[:, 1]
+        if transformer is not None:
+            x, y = transformer.transform(x, y)
+        if crs.lat_first:
+            x, y = y, x
+        return np.round(np.column_stack([x, y]), decimals).astype(np.float64, copy=False)
 
-        geometries = shapely.transform(geometries, project)
-    if crs.lat_first:
-        geometries = shapely.transform(geometries, lambda c: c[:, ::-1])
-    geometries = shapely.transform(geometries, lambda c: np.round(c, decimals))
+    geometries = shapely.transform(geometries, project)
     return [None if text is None else str(text) for text in shapely.to_geojson(geometries)]
 
 
