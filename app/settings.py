@@ -101,6 +101,11 @@ class Settings(BaseSettings):
                     "file); `dsfr`, the Système de Design de l'État, for State websites only "
                     "(its terms of use forbid it to territorial administrations and private "
                     "actors; State administrations need an approval).")
+    ui_legal_notice_url: str = Field(
+        default="", pattern=r"^$|^(https?://|/)[^\s\"'<>]*$",
+        description="Address of the deployment's legal notice (« Mentions légales »: publisher, "
+                    "director of publication, host), linked from every page's footer in both "
+                    "themes (the DSFR requires the link); empty: no link.")
 
 
 @lru_cache

@@ -83,3 +83,35 @@ def test_theme_files_are_public_and_the_rest_of_app_web_is_not(
                    "/theme/js/main.js", "/theme/vendor/leaflet/leaflet.js",
                    "/theme/vendor/dsfr/dsfr.min.css", "/theme/%2e%2e/settings.py"):
         assert client.get(hidden).status_code == 404, hidden
+
+
+@pytest.mark.parametrize("ui_theme", ["cpts", "dsfr"])
+def test_the_legal_notice_is_linked_when_the_deployment_gives_one(
+        database: str, settings: Settings, client: TestClient, ui_theme: str) -> None:
+    assert "Mentions légales" not in client.get("/login").text  # none by default
+    url = "https://www.ars.sante.fr/mentions-legales"
+    configured = settings.model_copy(update={"ui_theme": ui_theme, "ui_legal_notice_url": url})
+    with TestClient(create_app(configured)) as themed:
+        for path in PAGES:
+            assert f'href="{url}">Mentions légales</a>' in themed.get(path).text, path
+
+
+def test_the_legal_notice_must_be_an_address() -> None:
+    with pytest.raises(ValueError):
+        Settings(ui_legal_notice_url="javascript:alert(1)")
+    with pytest.raises(ValueError):
+        Settings(ui_legal_notice_url='/x" onmouseover="alert(1)')
+    assert Settings(ui_legal_notice_url="/mentions").ui_legal_notice_url == "/mentions"
+
+
+@pytest.mark.parametrize("ui_theme", ["cpts", "dsfr"])
+def test_the_map_footer_links_the_statement_and_the_legal_notice(ui_theme: str) -> None:
+    from app.auth.policy import Role, User
+    from app.services.map_page import render_page
+
+    user = User(id=1, email="agent@ars.test", role=Role.ARS)
+    plain = render_page(user, csrf_token="t", can_create=False, ui_theme=ui_theme).html
+    assert 'href="/accessibilite"' in plain and "Mentions légales" not in plain
+    linked = render_page(user, csrf_token="t", can_create=False, ui_theme=ui_theme,
+                         legal_notice_url="/mentions").html
+    assert 'href="/mentions">Mentions légales</a>' in linked

@@ -46,7 +46,9 @@ def safe_next(target: str | None) -> str:
 
 def page(request: Request, name: str, status: int = 200, **values: str) -> HTMLResponse:
     """`app/web/<name>` in the service's theme (setting UI_THEME)."""
-    html = plain_page(theme(request.app.state.settings.ui_theme), name, **values)
+    settings: Settings = request.app.state.settings
+    html = plain_page(theme(settings.ui_theme), name,
+                      legal_notice_url=settings.ui_legal_notice_url, **values)
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 

@@ -30,7 +30,8 @@ def map_page(request: Request, principal: CurrentPrincipal, ctx: CptsContext) ->
     page = render_page(principal.user, csrf_token=principal.csrf_token or "",
                        can_create=map_data.may_create(ctx), settings=settings,
                        territory=labels.territory(ctx),
-                       ui_theme=request.app.state.settings.ui_theme)
+                       ui_theme=request.app.state.settings.ui_theme,
+                       legal_notice_url=request.app.state.settings.ui_legal_notice_url)
     return HTMLResponse(page.html, headers={
         "Content-Security-Policy": page.content_security_policy,
         "X-Frame-Options": "DENY",

@@ -26,7 +26,7 @@ from app.domain.cpts_access import stage_list
 from app.domain.cpts_colours import PALETTE
 from app.services.app_bundle import bundle_url
 from app.services.map_assets import STATIC_PREFIX, WEB_DIR, shim_url, vendor_url
-from app.services.theme import THEME_SCRIPT, partial, style_links, theme
+from app.services.theme import THEME_SCRIPT, footer, partial, style_links, theme
 
 TILE_URL = "/api/tiles/{layer}/{z}/{x}/{y}.pbf"
 FIRST_READS = ("/api/me", "/api/map/overview")
@@ -207,7 +207,8 @@ class Page:
 
 def render_page(user: User, *, csrf_token: str, can_create: bool,
                 settings: MapSettings | None = None,
-                territory: dict[str, Any] | None = None, ui_theme: str = "cpts") -> Page:
+                territory: dict[str, Any] | None = None, ui_theme: str = "cpts",
+                legal_notice_url: str = "") -> Page:
     settings = settings or MapSettings()
     look = theme(ui_theme)
     parts = compose_map(settings)
@@ -224,7 +225,8 @@ def render_page(user: User, *, csrf_token: str, can_create: bool,
                    "role_label": escape(ROLE_LABELS[user.role]),
                    "csrf_token": escape(csrf_token)}
     body = _body_template().substitute(
-        header=partial(look, "header", **user_values), footer=partial(look, "footer"),
+        header=partial(look, "header", **user_values),
+        footer=footer(look, "footer", legal_notice_url),
         config=config.replace("</", "<\\/"), **user_values)
     figure.html.add_child(Element(body), name="app_body", index=0)
     html = figure.render()

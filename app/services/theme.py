@@ -17,6 +17,7 @@ later.
 import re
 from dataclasses import dataclass
 from functools import cache
+from html import escape
 from importlib import resources
 from string import Template
 
@@ -63,6 +64,19 @@ def _partial(name: str) -> Template:
 def partial(current: Theme, part: str, **values: str) -> str:
     """The theme's `part` (header, footer, header-page, …) with its `$values` filled in."""
     return _partial(f"{part}-{current.name}.html").substitute(values)
+
+
+def footer(current: Theme, part: str, legal_notice_url: str = "") -> str:
+    """The theme's footer (`footer` of the map's panel, `footer-page` of the other pages), with
+    « Mentions légales » when the deployment gives its legal notice (UI_LEGAL_NOTICE_URL)."""
+    item = ""
+    if legal_notice_url:
+        if current.dsfr:
+            item = ('<li class="fr-footer__bottom-item"><a class="fr-footer__bottom-link" '
+                    f'href="{escape(legal_notice_url)}">Mentions légales</a></li>')
+        else:
+            item = f'<li><a href="{escape(legal_notice_url)}">Mentions légales</a></li>'
+    return partial(current, part, legal_notice=item)
 
 
 def style_links(urls: tuple[str, ...]) -> str:
@@ -116,9 +130,9 @@ def _page_template(name: str) -> Template:
     return Template((resources.files("app") / "web" / name).read_text(encoding="utf-8"))
 
 
-def plain_page(current: Theme, name: str, **values: str) -> str:
+def plain_page(current: Theme, name: str, legal_notice_url: str = "", **values: str) -> str:
     """`app/web/<name>` with the theme's style sheets, header and footer around its content."""
     html = _page_template(name).substitute(
         styles=style_links(current.page_css), header=partial(current, "header-page"),
-        footer=partial(current, "footer-page"), **values)
+        footer=footer(current, "footer-page", legal_notice_url), **values)
     return themed_html(current, html)
