@@ -30,7 +30,6 @@ THEME_PREFIX = "/theme"
 DSFR_STYLE_SHEET = f"{THEME_PREFIX}/vendor/{DSFR_CSS}"
 DSFR_ADAPTATIONS = f"{THEME_PREFIX}/css/theme-dsfr.css"
 THEME_SCRIPT = "theme.js"  # app/web/js/theme.js, loaded in the DSFR theme only
-SERVICE_NAME = "Territoires des CPTS"
 
 
 @dataclass(frozen=True)
