@@ -73,3 +73,16 @@ def test_the_map_page_loads_the_bundle_alone_or_every_module(
     html = map_page.render_page(user, csrf_token="t", can_create=False).html
     assert f'<script type="module" src="{STATIC_PREFIX}/js/main.js">' in html
     assert html.count('rel="modulepreload"') == len(map_page.app_modules())
+
+
+def test_map_bundle_false_makes_the_page_load_the_modules(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.domain.roles import Role, User
+    from app.services import map_page
+
+    user = User(id=1, email="agent@ars.invalid", role=Role.ARS, regions=frozenset({"93"}))
+    monkeypatch.setattr(map_page, "bundle_url", lambda: f"{STATIC_PREFIX}/build/app.js")
+    monkeypatch.setenv("MAP_BUNDLE", "false")
+    html = map_page.render_page(user, csrf_token="t", can_create=False).html
+    assert "/build/app.js" not in html
+    assert f'<script type="module" src="{STATIC_PREFIX}/js/main.js">' in html

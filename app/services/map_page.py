@@ -48,6 +48,9 @@ class MapSettings(BaseSettings):
 
     basemap_url: str = ""
     basemap_attribution: str = ""
+    # `MAP_BUNDLE=false`: the page loads its modules one by one even when their bundle is up
+    # to date (app.services.app_bundle; to debug in the browser, and the benchmarks' baseline)
+    bundle: bool = True
 
 
 # --- folium classes with local assets ---------------------------------------------------------
@@ -241,7 +244,7 @@ def render_page(user: User, *, csrf_token: str, can_create: bool,
     # after Leaflet's style sheets, so that the page's rules win; the app's modules are
     # bundled in one file (app.services.app_bundle), or else preloaded together rather than
     # discovered import after import
-    bundle = bundle_url()
+    bundle = bundle_url() if settings.bundle else None
     entry = bundle or f"{STATIC_PREFIX}/js/main.js"
     preload = "".join(f'<link rel="modulepreload" href="{src}">\n' for src in (
         [bundle] if bundle else [f"{STATIC_PREFIX}/js/{name}" for name in app_modules()]))
