@@ -109,6 +109,31 @@ def test_the_theme_is_applied_on_screen(ui: MapPage, recorder: Recorder) -> None
         assert "fr-btn" not in html
 
 
+def test_the_charts_take_the_theme_font_and_colours(ui: MapPage) -> None:
+    """Chart.js draws on a canvas: its text and bars follow the theme only if the page hands
+    them over (Marianne and the DSFR's blue in the DSFR theme)."""
+    page = ui.page
+    page.set_viewport_size(VIEWPORT)
+    page.click("#tab-white")
+    page.fill("#white-territory", "alpes-mari")
+    page.wait_for_selector("#white-territory-results li[data-scope='departement:06']")
+    page.click("#white-territory-results li[data-scope='departement:06']")
+    page.wait_for_selector("#white-charts[data-drawn]", timeout=20_000)
+    drawn = page.evaluate("""() => {
+      const chart = window.Chart.getChart('chart-stages');
+      const style = getComputedStyle(document.querySelector('#white-charts'));
+      return { font: window.Chart.defaults.font.family, pageFont: style.fontFamily,
+               accent: style.getPropertyValue('--accent').trim(),
+               bars: chart.data.datasets[0].backgroundColor,
+               labels: chart.data.labels }; }""")
+    assert drawn["font"] == drawn["pageFont"], drawn
+    assert ("Marianne" in drawn["font"]) == (theme_of(ui.server) == "dsfr"), drawn
+    counted = [bar for bar, label in zip(drawn["bars"], drawn["labels"], strict=True)
+               if "non compté" not in label]
+    assert counted and {bar.lower() for bar in counted} == {drawn["accent"].lower()}, drawn
+    ui.shot(f"theme-{theme_of(ui.server)}-graphiques")
+
+
 def test_the_login_and_accessibility_pages_follow_the_theme(
         browser: Any, themed_server: LiveServer, screenshots: Path) -> None:
     theme = theme_of(themed_server)

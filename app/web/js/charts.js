@@ -22,11 +22,23 @@ export function loadChartLibrary(url) {
   return library;
 }
 
-/** The bars of the stage chart: the share of the population each stage covers. */
+/** The bars of the stage chart: the share of the population each stage covers (a stage not
+ * counted as covered says so in its label, not only by its paler colour). */
 export function stageBars(report) {
   return report.by_stage.map((stage) => ({
-    label: stage.label, value: Math.round(stage.coverage_rate * 1000) / 10, counted: stage.counted,
+    label: stage.counted ? stage.label : `${stage.label} (non compté)`,
+    value: Math.round(stage.coverage_rate * 1000) / 10, counted: stage.counted,
   }));
+}
+
+/** The charts' font and colours, from the theme's style sheet (its custom properties). */
+export function chartLook(style) {
+  const value = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
+  return {
+    font: style.fontFamily, ink: style.color,
+    counted: value("--accent", "#00558c"), notCounted: value("--chart-muted", "#6a89a3"),
+    departement: value("--ok", "#17643a"),
+  };
 }
 
 /** The bars of the département chart, least covered first. */
@@ -67,6 +79,9 @@ export class CoverageCharts {
       box.append(h("p", { class: "notice error" }, error.message));
       return;
     }
+    const look = chartLook(getComputedStyle(box));
+    Chart.defaults.font.family = look.font;
+    Chart.defaults.color = look.ink;
     const common = {
       animation: false, responsive: true, maintainAspectRatio: false, indexAxis: "y",
       scales: { x: { min: 0, max: 100, ticks: { callback: (value) => `${value} %` } } },
@@ -75,11 +90,11 @@ export class CoverageCharts {
     this.charts.push(new Chart(stageCanvas, {
       type: "bar", options: common,
       data: { labels: stages.map((s) => s.label), datasets: [{ data: stages.map((s) => s.value),
-        backgroundColor: stages.map((s) => (s.counted ? "#00558c" : "#9bb7cc")) }] },
+        backgroundColor: stages.map((s) => (s.counted ? look.counted : look.notCounted)) }] },
     }));
     this.charts.push(new Chart(depCanvas, {
       type: "bar", options: common,
-      data: { labels: departements.map((d) => d.label), datasets: [{ data: departements.map((d) => d.value), backgroundColor: "#17643a" }] },
+      data: { labels: departements.map((d) => d.label), datasets: [{ data: departements.map((d) => d.value), backgroundColor: look.departement }] },
     }));
     box.dataset.drawn = String(Date.now());
   }
