@@ -458,3 +458,39 @@ def test_hidden_overlaps_are_counted_not_named(world: tuple[Secrets, list[Who]])
     simulation = agency.client.post("/api/simulations/perimeter",
                                     json={"communes": SCENARIO_UNITS}).json()
     assert SCENARIO_NAME in {o["name"] for o in simulation["overlaps"]}
+
+
+def test_the_overview_counts_a_hidden_draft_on_a_shared_commune_never_identifies_it(
+        world: tuple[Secrets, list[Who]]) -> None:
+    """The national overview (GET /api/map/overview): on a commune of a signed CPTS that the
+    private draft claims too, who may not see the draft gets a count and the card's sentence,
+    no id, name, stage or colour of it; the administrator sees it named, as a claimant."""
+    secrets, people = world
+    admin = next(w for w in people if w.label == "administrateur")
+    everything = admin.client.get("/api/communes/06083").json()["cpts"]
+    drafts = {c["id"] for c in everything
+              if c["status"] == "pre_projet" and not c["is_scenario"]}
+    assert secrets.draft_id in drafts
+    mine = admin.client.get("/api/map/overview").json()
+    assert DRAFT_NAME in {c["name"] for c in mine["cpts"]}
+    assert any(secrets.draft_id in o["cpts"] for o in mine["overlaps"] if o["code"] == "06083")
+    assert not any(e["hidden"] for e in mine["other_claims"])
+    for label in ("autre porteur", "observateur de la région (93)", "ARS de la région (93)"):
+        who = next(w for w in people if w.label == label)
+        answer = who.client.get("/api/map/overview")
+        text = answer.text
+        assert SCENARIO_NAME not in text or label.startswith("ARS"), label
+        assert DRAFT_NAME not in text, label
+        overview = answer.json()
+        assert secrets.draft_id not in set(_ids(overview)), label
+        [entry] = [e for e in overview["other_claims"] if e["code"] == "06083"]
+        assert secrets.public_id in entry["cpts"], label
+        assert set(entry) == {"code", "cpts", "names", "hidden", "hidden_text", "geometry"}
+        assert DRAFT_NAME not in entry["names"], label
+        hidden = entry["hidden"]
+        if label.startswith("observateur"):  # a task force sees no draft: all are counted
+            assert hidden == len(drafts), label
+        assert 1 <= hidden <= len(drafts), label
+        counted = ("1 projet non publié ou hors de vos régions recouvre" if hidden == 1
+                   else f"{hidden} projets non publiés ou hors de vos régions recouvrent")
+        assert entry["hidden_text"] == f"{counted} cette commune.", label

@@ -125,6 +125,34 @@ def overview_overlaps(conn: Conn, cpts_ids: list[int]) -> list[dict[str, Any]]:
            WHERE u.geom_g1 IS NOT NULL ORDER BY s.code""", (cpts_ids,)).fetchall()
 
 
+def overview_unlisted_claims(conn: Conn, cpts_ids: list[int]) -> list[dict[str, Any]]:
+    """The claims of live CPTS outside `cpts_ids` (drafts, scenarios… the user may not read)
+    on units that one of `cpts_ids` claims: per row the unit's code, the ids of `cpts_ids`
+    claiming it (`listed`), and the other claimant's id, name and scenario flag. The caller
+    decides what the user may know of those (`app.domain.cpts_access.split_claims`)."""
+    return conn.execute(
+        """WITH listed AS MATERIALIZED (SELECT unnest(%s::bigint[]) AS id),
+           unlisted AS MATERIALIZED (
+               SELECT m.code, c.id, c.name, c.is_scenario FROM cpts c
+               JOIN cpts_member m ON m.cpts_id = c.id
+               WHERE c.archived_at IS NULL AND c.id NOT IN (SELECT id FROM listed)),
+           held AS (
+               SELECT m.code, array_agg(m.cpts_id ORDER BY m.cpts_id) AS listed
+               FROM cpts_member m JOIN listed ON listed.id = m.cpts_id
+               WHERE m.code IN (SELECT code FROM unlisted) GROUP BY m.code)
+           SELECT h.code, h.listed, u.id AS cpts_id, u.name, u.is_scenario
+           FROM held h JOIN unlisted u ON u.code = h.code ORDER BY h.code, u.id""",
+        (cpts_ids,)).fetchall()
+
+
+def overview_unit_shapes(conn: Conn, codes: list[str]) -> dict[str, str]:
+    """The zoom 0-6 shapes of units, GeoJSON text by code."""
+    rows = conn.execute(
+        """SELECT code, ST_AsGeoJSON(ST_Transform(geom_g1, 4326), 3) AS geometry FROM commune
+           WHERE code = ANY(%s) AND geom_g1 IS NOT NULL""", (codes,)).fetchall()
+    return {r["code"]: r["geometry"] for r in rows}
+
+
 def land_shapes(conn: Conn) -> list[str]:
     """The regions in their zoom 0-6 band (unions of the same units' shapes), GeoJSON text:
     the ground on which the zones blanches show."""

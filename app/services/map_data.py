@@ -5,14 +5,17 @@ polygon selections for the edit mode. Access rules come from `app.auth.policy` o
 import json
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from app.domain import cpts_colours
 from app.domain.cpts_access import (
     Actions,
     Status,
+    Visibility,
     allowed_actions,
     can_create_cpts,
+    split_claims,
 )
 from app.errors import ProblemError
 from app.repo import map_data as repo
@@ -96,7 +99,10 @@ def overview(ctx: Context) -> bytes:
     """The national coverage map in one light JSON document: every CPTS the user may read
     (not archived) without its units, the generalised outline of each, the units two or more
     of them claim (with their ids, for the hatching) and the regions' shapes (the ground the
-    zones blanches show on). Geometries are GeoJSON text from PostGIS, spliced as they are."""
+    zones blanches show on). Geometries are GeoJSON text from PostGIS, spliced as they are.
+
+    `other_claims`: the units a listed CPTS shares with CPTS outside the listing, as
+    `app.domain.cpts_access.split_claims` lets this user know them (`_other_claims`)."""
     repo.plan_without_jit(ctx.conn)
     rows = _visible(ctx, None, include_archived=False)
     colour_of = colours(ctx, rows)
@@ -108,17 +114,60 @@ def overview(ctx: Context) -> bytes:
     # The shapes follow from the listed CPTS and their versions (in `head`) and from the
     # geodata release: a document already drawn for the same key is the same document.
     key = (tiles_repo.current_vintage(ctx.conn).token, head)
+    ids = [int(r["id"]) for r in rows]
+    others = _other_claims(ctx, ids)  # depends on what is not listed: never cached
     with _overview_lock:
         cached = _overview_cache.get(key)
         if cached is not None:
             _overview_cache.move_to_end(key)
-            return cached
-    body = _overview_body(ctx, head, [int(r["id"]) for r in rows])
-    with _overview_lock:
-        _overview_cache[key] = body
-        while len(_overview_cache) > OVERVIEW_CACHE_SIZE:
-            _overview_cache.popitem(last=False)
-    return body
+    if cached is None:
+        cached = _overview_body(ctx, head, ids)
+        with _overview_lock:
+            _overview_cache[key] = cached
+            while len(_overview_cache) > OVERVIEW_CACHE_SIZE:
+                _overview_cache.popitem(last=False)
+    return cached[:-1] + b',"other_claims":' + others + b"}"
+
+
+@dataclass(frozen=True)
+class _OtherClaim:
+    """A claim on a unit by a CPTS outside the overview's listing (`ClaimLike`)."""
+
+    code: str
+    cpts_id: int
+    name: str
+    is_scenario: bool
+
+
+def _other_claims(ctx: Context, ids: list[int]) -> bytes:
+    """Per unit of a listed CPTS that CPTS outside the listing claim too: the listed claimants
+    (`cpts`), the names of the others the user may see as outlines (`names`), and the number
+    of those it may not see (`hidden`) with the sentence the commune card shows for them
+    (`hidden_text`, `HiddenClaims.notice`): counted, never identified. Nothing is hatched for
+    them (the commune layer and the card do not call them an overlap either)."""
+    rows = repo.overview_unlisted_claims(ctx.conn, ids)
+    if not rows:
+        return b"[]"
+    visibility: dict[int, Visibility] = cpts_service.visibility_of(
+        ctx, {int(r["cpts_id"]) for r in rows})
+    by_code: dict[str, tuple[list[int], list[_OtherClaim]]] = {}
+    for r in rows:
+        entry = by_code.setdefault(r["code"], ([int(i) for i in r["listed"]], []))
+        entry[1].append(_OtherClaim(r["code"], int(r["cpts_id"]), r["name"],
+                                    bool(r["is_scenario"])))
+    found: list[dict[str, Any]] = []
+    for code, (listed, claims) in by_code.items():
+        named, hidden = split_claims(claims, visibility)
+        notice = hidden.notice("cette commune")
+        if named or notice:
+            found.append({"code": code, "cpts": listed,
+                          "names": sorted({c.name for c in named}), "hidden": hidden.cpts,
+                          "hidden_text": notice["detail"] if notice else None})
+    shapes = repo.overview_unit_shapes(ctx.conn, [e["code"] for e in found])
+    return ("[" + ",".join(
+        json.dumps(e, ensure_ascii=False, separators=(",", ":"))[:-1]
+        + f',"geometry":{shapes[e["code"]]}}}' for e in found if e["code"] in shapes)
+        + "]").encode("utf-8")
 
 
 def _overview_body(ctx: Context, head: str, ids: list[int]) -> bytes:
