@@ -9,7 +9,11 @@
 //
 // The pointer over a CPTS or an overlap names the CPTS (`claimantsText`, the same words as
 // over a commune at higher zooms): names come from the overview the server sent this user, so
-// a CPTS they may not see is never named. With an indicator chosen (`setChoropleth`), each CPTS
+// a CPTS they may not see is never named. Where CPTS outside the overview claim a commune too
+// (`other_claims`: outlines the user may see, and drafts or scenarios it may not), the pointer
+// adds their names or the commune card's sentence counting them (`claimsText`; the server words
+// it, `HiddenClaims.notice`); they are not hatched, as the commune layer and the card do not
+// call them an overlap either. With an indicator chosen (`setChoropleth`), each CPTS
 // is painted in the colour of its class (GET /api/indicators/map?level=cpts) instead.
 
 import { coverageStyle } from "./coverage.js";
@@ -27,6 +31,17 @@ const CHOROPLETH_BORDER = "#4d4d4d";
 export function claimantsText(names) {
   if (!names.length) return "";
   return names.length > 1 ? `${names.join(" · ")} — chevauchement` : names[0];
+}
+
+/**
+ * What the pointer reads over a commune: the claimants' names (`claimantsText`), the value of
+ * the one CPTS on the indicator map, then the sentence that counts the claimants this user may
+ * not see, as the commune card words it (« A — 1 projet non publié ou hors de vos régions
+ * recouvre cette commune. »); "" without a name.
+ */
+export function claimsText(names, hiddenText = null, value = null) {
+  if (!names.length) return "";
+  return [claimantsText(names), value, hiddenText].filter(Boolean).join(" — ");
 }
 
 /** A point as Web Mercator fractions [x, y] (as `mercatorRings` stores the shapes). */
@@ -112,6 +127,10 @@ export class OverviewLayer {
       const rings = mercatorRings(overlap.geometry);
       shapes.push({ rings, kind: "underlay", ids: overlap.cpts }, { rings, kind: "hatch", ids: overlap.cpts });
     }
+    for (const other of data.other_claims || []) {  // never drawn: read by the pointer only
+      shapes.push({ rings: mercatorRings(other.geometry), kind: "others", ids: other.cpts,
+                    names: other.names, hiddenText: other.hidden_text });
+    }
     shapes.forEach((shape, index) => {
       if (shape.kind === "land") shape.index = index;
       else shape.box = ringsBox(shape.rings);
@@ -154,7 +173,7 @@ export class OverviewLayer {
     const [x, y] = mercatorPoint(latlng.lat, latlng.lng);
     let found = [];
     for (const shape of this.shapes) {
-      if (shape.kind === "land" || shape.kind === "underlay") continue;
+      if (shape.kind === "land" || shape.kind === "underlay" || shape.kind === "others") continue;
       if (shape.kind === "cpts" && !shape.style) continue;  // filtered out
       const box = shape.box;
       if (x < box[0] || x > box[2] || y < box[1] || y > box[3]) continue;
@@ -173,13 +192,29 @@ export class OverviewLayer {
     return this.idsAt(latlng).map((id) => this.nameOf.get(id)).filter(Boolean);
   }
 
-  /** What the pointer reads at a point: the names, and on the indicator map the value of the
-   * CPTS (« H3VE — 3 900 lits »); "" over the ground. */
+  /** The claims of CPTS outside the overview on the commune under a point, when one of its
+   * listed claimants is shown: { ids, names, hiddenText }; else null. */
+  othersAt(latlng) {
+    const [x, y] = mercatorPoint(latlng.lat, latlng.lng);
+    for (const shape of this.shapes) {
+      if (shape.kind !== "others") continue;
+      const box = shape.box;
+      if (x < box[0] || x > box[2] || y < box[1] || y > box[3]) continue;
+      if (insideRings(shape.rings, x, y) && this.visibleIds(shape.ids).length) return shape;
+    }
+    return null;
+  }
+
+  /** What the pointer reads at a point (`claimsText`): the names, on the indicator map the
+   * value of the CPTS (« H3VE — 3 900 lits »), the count of claimants the user may not see;
+   * "" over the ground. */
   hoverText(latlng) {
-    const ids = this.idsAt(latlng);
-    const text = claimantsText(ids.map((id) => this.nameOf.get(id)).filter(Boolean));
-    if (!this.choropleth || ids.length !== 1 || !text) return text;
-    return `${text} — ${mapValueText(this.choropleth, String(ids[0]))}`;
+    const others = this.othersAt(latlng);
+    const ids = others ? this.visibleIds(others.ids) : this.idsAt(latlng);
+    const names = ids.map((id) => this.nameOf.get(id)).filter(Boolean).concat(others?.names ?? []);
+    const value = this.choropleth && ids.length === 1 && names.length === 1
+      ? mapValueText(this.choropleth, String(ids[0])) : null;
+    return claimsText(names, others?.hiddenText, value);
   }
 
   restyle() {
@@ -206,7 +241,7 @@ export class OverviewLayer {
       // a border in its own colour closes the hairline seams between neighbours
       return { fill: color, stroke: color, weight: 0.8 };
     }
-    if (visible.length < 2) return null;
+    if (kind === "others" || visible.length < 2) return null;
     if (kind === "underlay") return { fill: "#ffffff" };
     const { fillColor, fillOpacity } = coverageStyle(visible);
     return { fill: fillColor, opacity: fillOpacity };

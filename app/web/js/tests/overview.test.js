@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { claimantsText, insideRings, mercatorPoint, mercatorRings, ringsBox } from "../overview.js";
+import { claimantsText, claimsText, insideRings, mercatorPoint, mercatorRings, ringsBox } from "../overview.js";
 
 test("rings become flat Web Mercator fractions, holes and parts included", () => {
   const [outer, hole] = mercatorRings({ type: "Polygon", coordinates: [
@@ -21,6 +21,17 @@ test("the pointer names one CPTS, or the claimants of an overlap", () => {
   assert.equal(claimantsText([]), "");
   assert.equal(claimantsText(["CPTS du Ferion"]), "CPTS du Ferion");
   assert.equal(claimantsText(["CPTS A", "CPTS B"]), "CPTS A · CPTS B — chevauchement");
+});
+
+test("claimants the user may not see are counted with the card's sentence, never named", () => {
+  const one = "1 projet non publié ou hors de vos régions recouvre cette commune.";
+  assert.equal(claimsText(["CPTS A"]), "CPTS A");
+  assert.equal(claimsText(["CPTS A"], one), `CPTS A — ${one}`);
+  assert.equal(claimsText(["CPTS A", "CPTS B"], one), `CPTS A · CPTS B — chevauchement — ${one}`);
+  assert.equal(claimsText(["CPTS A"], null, "3 900 lits"), "CPTS A — 3 900 lits");
+  assert.equal(claimsText(["CPTS A"], one, "3 900 lits"), `CPTS A — 3 900 lits — ${one}`);
+  // nothing shown of the commune (filtered out by the legend): no sentence alone either
+  assert.equal(claimsText([], one), "");
 });
 
 test("a point is inside a shape by the even-odd rule (a hole is outside)", () => {
