@@ -255,12 +255,11 @@ def list_cpts(
 @router.post("/cpts", status_code=status.HTTP_201_CREATED, response_model=CptsOut)
 def create_cpts(body: CptsCreate, ctx: CptsContext, response: Response) -> dict[str, Any]:
     """Crée une CPTS et la première version de son périmètre."""
-    cpts_id = service.create(ctx, name=body.name, status=body.status.value,
-                             communes=body.communes, siege_commune=body.siege_commune,
-                             is_scenario=body.is_scenario, reason=body.reason,
-                             effective_date=body.effective_date)
-    view = service.read(service.as_creator(ctx, cpts_id), cpts_id)
-    response.headers["Location"] = f"/api/cpts/{cpts_id}"
+    view = service.create_view(ctx, name=body.name, status=body.status.value,
+                               communes=body.communes, siege_commune=body.siege_commune,
+                               is_scenario=body.is_scenario, reason=body.reason,
+                               effective_date=body.effective_date)
+    response.headers["Location"] = f"/api/cpts/{view['id']}"
     _with_etag(response, view["version"])
     return view
 
@@ -284,13 +283,13 @@ def get_cpts(cpts_id: int, ctx: CptsContext, response: Response,
 def patch_cpts(cpts_id: int, body: CptsPatch, ctx: CptsContext, response: Response,
                if_match: IfMatch = None) -> dict[str, Any]:
     """Modifie le nom, le stade ou le périmètre (`communes`, ou `add` / `remove`)."""
-    version = service.update(
-        ctx, cpts_id, expected_version=service.parse_if_match(if_match), name=body.name,
+    view = service.update_view(ctx, service.Change(
+        cpts_id, service.parse_if_match(if_match), name=body.name,
         status=body.status.value if body.status else None, communes=body.communes,
         add=body.add, remove=body.remove, reason=body.reason,
-        effective_date=body.effective_date, siege_commune=body.siege_commune)
-    _with_etag(response, version)
-    return service.read(ctx, cpts_id)
+        effective_date=body.effective_date, siege_commune=body.siege_commune))
+    _with_etag(response, view["version"])
+    return view
 
 
 @router.get("/cpts/{cpts_id}/versions", response_model=list[VersionOut])
@@ -317,11 +316,11 @@ def request_stage(cpts_id: int, body: StageRequest, ctx: CptsContext) -> None:
 def accept_stage(cpts_id: int, body: StageRequest, ctx: CptsContext, response: Response,
                  if_match: IfMatch = None) -> dict[str, Any]:
     """L'ARS valide le stade demandé : la version courante devient la version validée."""
-    version = service.accept_stage(ctx, cpts_id,
-                                   expected_version=service.parse_if_match(if_match),
-                                   comment=body.comment)
-    _with_etag(response, version)
-    return service.read(ctx, cpts_id)
+    view = service.accept_stage_view(ctx, cpts_id,
+                                     expected_version=service.parse_if_match(if_match),
+                                     comment=body.comment)
+    _with_etag(response, view["version"])
+    return view
 
 
 @router.post("/cpts/{cpts_id}/stage-request/changes", status_code=status.HTTP_204_NO_CONTENT)
@@ -336,20 +335,22 @@ def request_changes(cpts_id: int, body: ChangesRequest, ctx: CptsContext) -> Non
 def archive_cpts(cpts_id: int, body: ArchiveRequest, ctx: CptsContext, response: Response,
                  if_match: IfMatch = None) -> dict[str, Any]:
     """Archive la CPTS : elle sort de la couverture, son historique reste."""
-    version = service.archive(ctx, cpts_id, expected_version=service.parse_if_match(if_match),
-                              reason=body.reason)
-    _with_etag(response, version)
-    return service.read(ctx, cpts_id)
+    view = service.archive_view(ctx, cpts_id,
+                                expected_version=service.parse_if_match(if_match),
+                                reason=body.reason)
+    _with_etag(response, view["version"])
+    return view
 
 
 @router.post("/cpts/{cpts_id}/restore", response_model=CptsOut)
 def restore_cpts(cpts_id: int, body: ArchiveRequest, ctx: CptsContext, response: Response,
                  if_match: IfMatch = None) -> dict[str, Any]:
     """Restaure une CPTS archivée."""
-    version = service.archive(ctx, cpts_id, expected_version=service.parse_if_match(if_match),
-                              reason=body.reason, restore=True)
-    _with_etag(response, version)
-    return service.read(ctx, cpts_id)
+    view = service.archive_view(ctx, cpts_id,
+                                expected_version=service.parse_if_match(if_match),
+                                reason=body.reason, restore=True)
+    _with_etag(response, view["version"])
+    return view
 
 
 @router.post("/simulations/perimeter", response_model=SimulationOut)

@@ -5,7 +5,7 @@ Each use case checks access with `app.auth.policy`, analyses the perimeter with
 caller's transaction. Routers, the command line and the bulk import call these functions.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -191,10 +191,12 @@ def current_many(ctx: Context, ids: Sequence[int], *, for_update: bool = False
             for cpts_id, row in rows.items()}
 
 
-def visibility_of(ctx: Context, ids: Iterable[int]) -> dict[int, Visibility]:
+def visibility_of(ctx: Context, ids: Iterable[int],
+                  known: Mapping[int, Sequence[str]] | None = None) -> dict[int, Visibility]:
     """What the user may see of each of these CPTS (scenarios included), in two queries
     whatever their number: their rows, and the units of them and of the user's own CPTS
-    (a carrier sees the outline of a submitted draft only where it overlaps one of its own)."""
+    (a carrier sees the outline of a submitted draft only where it overlaps one of its own);
+    the units of `known` (a CPTS being read or just written) are not read again."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
@@ -202,7 +204,11 @@ def visibility_of(ctx: Context, ids: Iterable[int]) -> dict[int, Visibility]:
         return dict.fromkeys(wanted, Visibility.FULL)
     rows = repo.get_many(ctx.conn, wanted)
     own = ctx.user.cpts_ids if ctx.user is not None else frozenset()
-    members = repo.members_many(ctx.conn, sorted(set(rows) | own))
+    known = known or {}
+    members = {cpts_id: list(units) for cpts_id, units in known.items()}
+    missing = sorted((set(rows) | own) - set(known))
+    if missing:
+        members |= repo.members_many(ctx.conn, missing)
     own_units = {cpts_id: set(members.get(cpts_id, ())) for cpts_id in own}
     units = ctx.graph.units
     found = {}
@@ -218,11 +224,13 @@ def visibility_of(ctx: Context, ids: Iterable[int]) -> dict[int, Visibility]:
     return found
 
 
-def claims_seen(ctx: Context, claims: Iterable[Claim]) -> tuple[list[Claim], HiddenClaims]:
+def claims_seen(ctx: Context, claims: Iterable[Claim],
+                known: Mapping[int, Sequence[str]] | None = None
+                ) -> tuple[list[Claim], HiddenClaims]:
     """Claims on units as the user may know them: those of CPTS it may see, and a count of
     the others (`app.domain.cpts_access.split_claims`)."""
     claims = list(claims)
-    return split_claims(claims, visibility_of(ctx, {c.cpts_id for c in claims}))
+    return split_claims(claims, visibility_of(ctx, {c.cpts_id for c in claims}, known))
 
 
 def with_hidden_notice(view: dict[str, Any], hidden: HiddenClaims) -> dict[str, Any]:
@@ -287,14 +295,43 @@ def _state(row: dict[str, Any]) -> dict[str, Any]:
 def read(ctx: Context, cpts_id: int) -> dict[str, Any]:
     """The CPTS with its live analysis (overlaps as the other perimeters stand now)."""
     current = load_readable(ctx, cpts_id)
-    row, visibility, codes = current.row, current.visibility, current.members
+    return _view(ctx, current.row, current.members, current.visibility,
+                 [c for c in current.standing.claims if c.cpts_id != cpts_id],
+                 cog_alerts.current_alerts(ctx.conn, cpts_id))
+
+
+def written_view(ctx: Context, row: dict[str, Any], members: Sequence[str]) -> dict[str, Any]:
+    """What `read` gives of a CPTS just written, from the row and the units the write set, in
+    the write's transaction: neither is read again. One look-up finds the live CPTS holding
+    its units (for what the access rules know of it, and for the overlaps); the visibility of
+    those follows (`visibility_of`). The write made a new version, which has no COG alert
+    (the COG migration raises them on the versions it writes itself)."""
+    cpts_id, codes = int(row["id"]), sorted(members)
+    claims = repo.claims(ctx.conn, codes, exclude=cpts_id, include_scenarios=True)
+    units = ctx.graph.units
+    ref = CptsRef(
+        id=cpts_id, status=Status(row["status"]), region=row["region"],
+        regions=frozenset(units[c].region for c in codes if c in units),
+        submitted=row["submitted_at"] is not None,
+        overlaps=frozenset(c.cpts_id for c in claims), is_scenario=bool(row["is_scenario"]))
+    visibility = cpts_visibility(ctx.user, ref, publish_signed=ctx.publish_signed)
+    if visibility is Visibility.NONE:
+        raise not_found(cpts_id)
+    return _view(ctx, row, codes, visibility, claims, [])
+
+
+def _view(ctx: Context, row: dict[str, Any], codes: list[str], visibility: Visibility,
+          others: list[Claim], alerts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The CPTS as `visibility` lets the user see it: an outline, or its state and the
+    analysis of its perimeter against the claims of the other CPTS the user may know."""
+    cpts_id = int(row["id"])
     if visibility is Visibility.OUTLINE:
-        return {"id": int(row["id"]), "name": row["name"], "status": row["status"],
+        return {"id": cpts_id, "name": row["name"], "status": row["status"],
                 "version": int(row["version"]), "visibility": "outline", "communes": codes}
     known = [c for c in codes if c in ctx.graph.units]
-    others, hidden = claims_seen(ctx, [c for c in current.standing.claims
-                                       if c.cpts_id != cpts_id and c.code in ctx.graph.units])
-    result = analyse(known, ctx.graph, ctx.rule(), others, own_status=row["status"])
+    seen, hidden = claims_seen(ctx, [c for c in others if c.code in ctx.graph.units],
+                               {cpts_id: codes})
+    result = analyse(known, ctx.graph, ctx.rule(), seen, own_status=row["status"])
     view = with_hidden_notice(
         _state(row) | {"visibility": "full"} | analysis_dict(result, ctx.rules), hidden)
     view["communes"] = codes
@@ -304,7 +341,7 @@ def read(ctx: Context, cpts_id: int) -> dict[str, Any]:
             "code": "stale_commune",
             "detail": "Codes absents du COG chargé (à migrer) : " + ", ".join(stale) + ".",
             "communes": stale})
-    view["warnings"].extend(cog_alerts.current_alerts(ctx.conn, cpts_id))
+    view["warnings"].extend(alerts)
     return view
 
 
@@ -498,11 +535,11 @@ def create_many(ctx: Context, new: Sequence[NewCpts], *, reason: str | None = No
     a few statements whatever their number (bulk imports); returns their ids in order."""
     if not new:
         return []
-    day = (effective_date or date.today()).isoformat()
     ids = repo.insert_many(ctx.conn, [
         repo.NewCptsRow(name=c.name, status=c.status, region=c.region,
                         siege_commune=c.siege_commune, is_scenario=c.is_scenario,
-                        created_by=ctx.actor.user_id, stage_dates={c.status: day})
+                        created_by=ctx.actor.user_id,
+                        stage_dates=_first_stage_dates(c, effective_date))
         for c in new])
     results = _write_versions(ctx, [
         NewVersion(cpts_id=cpts_id, version=1, name=c.name, status=c.status, archived=False,
@@ -535,6 +572,28 @@ def create(ctx: Context, *, name: str, status: str, communes: list[str],
     new = check_creation(ctx, name=name, status=status, communes=communes,
                          siege_commune=siege_commune, is_scenario=is_scenario)
     return create_many(ctx, [new], reason=reason, effective_date=effective_date)[0]
+
+
+def create_view(ctx: Context, *, name: str, status: str, communes: list[str],
+                siege_commune: str | None = None, is_scenario: bool = False,
+                reason: str | None = None, effective_date: date | None = None
+                ) -> dict[str, Any]:
+    """`create`, answered with the new CPTS as its creator now sees it (`written_view`)."""
+    _check_comments(reason)
+    new = check_creation(ctx, name=name, status=status, communes=communes,
+                         siege_commune=siege_commune, is_scenario=is_scenario)
+    cpts_id = create_many(ctx, [new], reason=reason, effective_date=effective_date)[0]
+    # the row `create_many` inserted: the columns it leaves to their defaults are empty
+    row = {"id": cpts_id, "name": new.name, "status": new.status, "version": 1,
+           "region": new.region, "siege_commune": new.siege_commune,
+           "is_scenario": new.is_scenario, "archived_at": None, "submitted_at": None,
+           "pending_status": None, "validated_version": None,
+           "stage_dates": _first_stage_dates(new, effective_date)}
+    return written_view(as_creator(ctx, cpts_id), row, new.members)
+
+
+def _first_stage_dates(new: NewCpts, effective_date: date | None) -> dict[str, str]:
+    return {new.status: (effective_date or date.today()).isoformat()}
 
 
 def _creation_refusal(user: User | None, status: str) -> str:
@@ -599,6 +658,20 @@ class CheckedChange:
     stage_dates: dict[str, str]
     siege_commune: str | None
     region: str
+
+    def state(self) -> dict[str, Any]:
+        """The columns of the `cpts` row the change sets."""
+        new, row = self.version, self.current.row
+        fields: dict[str, Any] = {"version": new.version, "name": new.name,
+                                  "status": new.status, "stage_dates": self.stage_dates,
+                                  "siege_commune": self.siege_commune, "region": self.region}
+        if new.status != row["status"]:
+            fields |= {"pending_status": None, "validated_version": new.version}
+        return fields
+
+    def row_after(self) -> dict[str, Any]:
+        """The `cpts` row as the change leaves it."""
+        return self.current.row | self.state()
 
 
 def check_change(ctx: Context, current: Current, change: Change) -> CheckedChange:
@@ -671,12 +744,7 @@ def apply_changes(ctx: Context, checked: Sequence[CheckedChange]) -> list[int]:
     entries: list[audit.Entry] = []
     for c, result in zip(checked, results, strict=True):
         row, new = c.current.row, c.version
-        fields: dict[str, Any] = {"version": new.version, "name": new.name,
-                                  "status": new.status, "stage_dates": c.stage_dates,
-                                  "siege_commune": c.siege_commune, "region": c.region}
-        if new.status != row["status"]:
-            fields |= {"pending_status": None, "validated_version": new.version}
-        states.append((c.current.id, fields))
+        states.append((c.current.id, c.state()))
         added = sorted(set(new.members) - set(new.previous))
         removed = sorted(set(new.previous) - set(new.members))
         before = sum(ctx.graph.units[u].population for u in new.previous
@@ -711,12 +779,23 @@ def update(ctx: Context, cpts_id: int, *, expected_version: int, name: str | Non
            siege_commune: str | None = None) -> int:
     """Change the name, the status, the siège or the perimeter; returns the new version
     number."""
-    current = load_readable(ctx, cpts_id, for_update=True)
-    change = Change(cpts_id, expected_version, name=name, status=status, communes=communes,
-                    add=add or [], remove=remove or [], reason=reason,
-                    effective_date=effective_date, siege_commune=siege_commune)
+    return _update(ctx, Change(
+        cpts_id, expected_version, name=name, status=status, communes=communes,
+        add=add or [], remove=remove or [], reason=reason, effective_date=effective_date,
+        siege_commune=siege_commune)).version.version
+
+
+def update_view(ctx: Context, change: Change) -> dict[str, Any]:
+    """`update`, answered with the CPTS as it now stands (`written_view`)."""
+    checked = _update(ctx, change)
+    return written_view(ctx, checked.row_after(), checked.version.members)
+
+
+def _update(ctx: Context, change: Change) -> CheckedChange:
+    current = load_readable(ctx, change.cpts_id, for_update=True)
     checked = check_change(ctx, current, change)
-    return apply_changes(ctx, [checked])[0]
+    apply_changes(ctx, [checked])
+    return checked
 
 
 def _edit_refusal(user: User | None, ref: CptsRef) -> str:
@@ -785,7 +864,20 @@ def _now(ctx: Context) -> Any:
 
 def accept_stage(ctx: Context, cpts_id: int, *, expected_version: int,
                  comment: str | None) -> int:
-    """The agency accepts the requested stage: the current perimeter is frozen as validated."""
+    """The agency accepts the requested stage: the current perimeter is frozen as validated;
+    returns the new version number."""
+    return _accept_stage(ctx, cpts_id, expected_version, comment).version.version
+
+
+def accept_stage_view(ctx: Context, cpts_id: int, *, expected_version: int,
+                      comment: str | None) -> dict[str, Any]:
+    """`accept_stage`, answered with the CPTS as it now stands (`written_view`)."""
+    checked = _accept_stage(ctx, cpts_id, expected_version, comment)
+    return written_view(ctx, checked.row_after(), checked.version.members)
+
+
+def _accept_stage(ctx: Context, cpts_id: int, expected_version: int, comment: str | None
+                  ) -> CheckedChange:
     _check_comments(comment)
     current = load_readable(ctx, cpts_id, for_update=True)
     row, ref = current.row, current.ref
@@ -796,12 +888,14 @@ def accept_stage(ctx: Context, cpts_id: int, *, expected_version: int,
     target = Status(row["pending_status"])
     if not can_change_status(ctx.user, ref, target):
         raise ProblemError(403, "forbidden", "Seule l'ARS en charge valide un stade.")
-    version = update(ctx, cpts_id, expected_version=expected_version, status=target.value,
-                     reason=comment or f"Stade « {STATUS_LABELS[target]} » validé")
+    checked = check_change(ctx, current, Change(
+        cpts_id, expected_version, status=target.value,
+        reason=comment or f"Stade « {STATUS_LABELS[target]} » validé"))
+    apply_changes(ctx, [checked])
     repo.add_event(ctx.conn, cpts_id=cpts_id, kind="stage_accepted", from_status=row["status"],
-                   to_status=target.value, version=version, actor_id=ctx.actor.user_id,
-                   actor_email=ctx.actor.email, comment=comment)
-    return version
+                   to_status=target.value, version=checked.version.version,
+                   actor_id=ctx.actor.user_id, actor_email=ctx.actor.email, comment=comment)
+    return checked
 
 
 def request_changes(ctx: Context, cpts_id: int, *, comment: str,
@@ -835,7 +929,20 @@ def request_changes(ctx: Context, cpts_id: int, *, comment: str,
 
 def archive(ctx: Context, cpts_id: int, *, expected_version: int, reason: str | None,
             restore: bool = False) -> int:
-    """Take a CPTS out of coverage (or bring it back); its history stays."""
+    """Take a CPTS out of coverage (or bring it back); its history stays. Returns the new
+    version number."""
+    return int(_archive(ctx, cpts_id, expected_version, reason, restore)[0]["version"])
+
+
+def archive_view(ctx: Context, cpts_id: int, *, expected_version: int, reason: str | None,
+                 restore: bool = False) -> dict[str, Any]:
+    """`archive`, answered with the CPTS as it now stands (`written_view`)."""
+    return written_view(ctx, *_archive(ctx, cpts_id, expected_version, reason, restore))
+
+
+def _archive(ctx: Context, cpts_id: int, expected_version: int, reason: str | None,
+             restore: bool) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The row as archiving (or restoring) leaves it, and the units (unchanged)."""
     _check_comments(reason)
     current = load_readable(ctx, cpts_id, for_update=True)
     row, ref, visibility = current.row, current.ref, current.visibility
@@ -852,8 +959,8 @@ def archive(ctx: Context, cpts_id: int, *, expected_version: int, reason: str | 
         cpts_id=cpts_id, version=version, name=row["name"], status=row["status"],
         archived=not restore, members=members, previous=list(members), reason=reason,
         effective_date=None))
-    repo.update_state(ctx.conn, cpts_id, version=version,
-                      archived_at=None if restore else _now(ctx))
+    state = {"version": version, "archived_at": None if restore else _now(ctx)}
+    repo.update_state(ctx.conn, cpts_id, **state)
     repo.add_event(ctx.conn, cpts_id=cpts_id, kind="restored" if restore else "archived",
                    from_status=row["status"], to_status=row["status"], version=version,
                    actor_id=ctx.actor.user_id, actor_email=ctx.actor.email, comment=reason)
@@ -861,4 +968,4 @@ def archive(ctx: Context, cpts_id: int, *, expected_version: int, reason: str | 
                  entity="cpts", entity_id=cpts_id,
                  summary=f"CPTS « {row['name']} » {'restaurée' if restore else 'archivée'}.",
                  regions=sorted(ref.all_regions))
-    return version
+    return row | state, members
