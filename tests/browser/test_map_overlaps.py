@@ -1,15 +1,20 @@
 """Overlaps as a user sees them: Nice, claimed by three CPTS of the Alpes-Maritimes fixture,
 is hatched in three colours that differ (read on the communes' canvas), each stripe opened by
 the palette's separator line and no pixel left unpainted, and the pointer over it names the
-three CPTS."""
+three CPTS. On the national overview, a commune of a signed CPTS that a carrier's private draft
+claims too: whoever may not see the draft reads the count the commune card gives (never its
+name) and sees no hatching; the administrator reads its name."""
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
+from app.db import connect
 from app.domain.cpts_colours import PALETTE
 from tests.browser.conftest import LiveServer, Recorder, fixture_perimeters
-from tests.browser.pages import MapPage, commune_facts, make_user, sign_in
+from tests.browser.pages import MapPage, commune_facts, make_user, sign_in, signed_in
+from tests.browser.test_map_manage import archive
 
 NICE = "06088"
 
@@ -89,3 +94,89 @@ def test_three_claimants_of_nice_read_as_three_and_are_named(
     ui.shot("78-nice-survol")
     assert not recorder.errors, recorder.errors
     page.context.close()
+
+
+RIVIERA = "CPTS DE LA RIVIERA FRANCAISE"
+
+# The RGBA pixel of the overview's canvas at a screen point.
+_OVERVIEW_PIXEL = """([x, y]) => new Promise((done) => requestAnimationFrame(() => {
+  const canvas = document.querySelector("canvas.cpts-overview");
+  if (!canvas) return done(null);
+  const rect = canvas.getBoundingClientRect();
+  done([...canvas.getContext("2d").getImageData(
+    Math.floor((x - rect.left) * canvas.width / rect.width),
+    Math.floor((y - rect.top) * canvas.height / rect.height), 1, 1).data]);
+}))"""
+
+
+def _inner_codes(live_server: LiveServer, name: str) -> list[str]:
+    """The communes of the CPTS `name` all of whose neighbours are in it too, claimed by no
+    other CPTS of the fixture."""
+    perimeters = fixture_perimeters()
+    members = set(perimeters[name])
+    others = {code for other, codes in perimeters.items() if other != name for code in codes}
+    with connect(live_server.settings.database_url) as conn:
+        rows = conn.execute("SELECT code, array_agg(neighbour) AS around FROM unit_adjacency "
+                            "WHERE code = ANY(%s) GROUP BY code ORDER BY code",
+                            (sorted(members),)).fetchall()
+    return [r["code"] for r in rows if set(r["around"]) <= members and r["code"] not in others]
+
+
+def _overview_hover(ui: MapPage, code: str) -> tuple[str, list[int]]:
+    """The national overview (zoom 7.5) around a commune: the pointer's text over it, and the
+    overview's pixel there."""
+    _, lat, lon = commune_facts(ui.server, code)
+    ui.map_call(f"(map.setView([{lat}, {lon}], 7.5, {{animate: false}}), null)")
+    assert not ui.map_call("map.hasLayer(communes)"), "the overview is shown"
+    x, y = ui.screen_point(lat, lon)
+    pixel = ui.page.evaluate(_OVERVIEW_PIXEL, [x, y])
+    ui.page.mouse.move(x - 3, y - 3)
+    ui.page.mouse.move(x, y)
+    ui.wait_until("!document.querySelector('#hover-name').hidden", timeout_s=5)
+    return str(ui.page.text_content("#hover-name")), pixel
+
+
+def test_a_private_draft_on_a_signed_cpts_is_counted_on_the_overview_never_named(
+        browser: Any, live_server: LiveServer, screenshots: Path, recorder: Recorder) -> None:
+    inner, elsewhere = _inner_codes(live_server, RIVIERA)[:2]
+    secret = f"Brouillon du porteur B {uuid.uuid4().hex[:6]}"
+    with live_server.api() as api:
+        created = api.post("/api/cpts", json={"name": secret, "status": "pre_projet",
+                                              "communes": [inner]})
+        assert created.status_code == 201, created.text
+    draft_id = created.json()["id"]
+    make_user(live_server, "carrier", cpts_ids=(draft_id,))  # carrier B's, not submitted
+    people = {"porteur A": make_user(live_server, "carrier"),
+              "ARS PACA": make_user(live_server, "ars", regions=("93",))}
+    try:
+        for label, email in people.items():
+            with signed_in(browser, live_server, recorder, screenshots, email) as ui:
+                page = ui.page
+                card = page.evaluate(
+                    f"() => fetch('/api/communes/{inner}').then((r) => r.json())")
+                notice = card["hidden_cpts"]["detail"]
+                assert notice.endswith(("recouvre cette commune.", "recouvrent cette commune."))
+                text, pixel = _overview_hover(ui, inner)
+                # the card's sentence after the one CPTS this user may see there: no overlap
+                assert text == f"{RIVIERA} — {notice}", (label, text)
+                ui.shot(f"79-survol-brouillon-compte-{label.split()[0].lower()}")
+                # not hatched: painted as another commune of the Riviera nobody else claims
+                _, other = _overview_hover(ui, elsewhere)
+                assert pixel is not None and other is not None
+                assert max(abs(a - b) for a, b in zip(pixel, other, strict=True)) <= 2, \
+                    (label, pixel, other)
+                assert secret not in str(page.evaluate("() => document.body.innerText"))
+                seen = page.evaluate("() => fetch('/api/map/overview').then((r) => r.text())")
+                assert secret not in seen and f'"id":{draft_id},' not in seen, label
+        # the administrator sees the draft named as a claimant of an overlap
+        admin = make_user(live_server, "admin")
+        with signed_in(browser, live_server, recorder, screenshots, admin) as ui:
+            text, _ = _overview_hover(ui, inner)
+            assert text.endswith(" — chevauchement"), text
+            assert secret in text and RIVIERA in text, text
+            assert "projet non publié" not in text, text
+            ui.shot("80-survol-brouillon-nomme-admin")
+        assert not recorder.errors, recorder.errors
+    finally:
+        with live_server.api() as api:
+            archive(api, draft_id)
