@@ -3,6 +3,8 @@
 They act as the command line in the audit log (`Actor.command_line()`) with administrator
 rights, like `cpts users create`: whoever runs them already holds the database. With
 `--as EMAIL` they act with that account's rights instead, and the audit log names it.
+An imported file is held to the limits of an upload (settings `MAX_UPLOAD_BYTES`,
+`MAX_XLSX_UNCOMPRESSED_BYTES`, `MAX_IMPORT_ROWS`).
 """
 
 import argparse
@@ -17,9 +19,10 @@ from app.auth.audit import Actor
 from app.auth.principal import user_from_row
 from app.auth.users import find_user
 from app.db import connect
+from app.domain.upload_limits import mebibytes, thousands
 from app.errors import ProblemError
 from app.services.cpts import COMMAND_LINE_USER, Context, command_line_context
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 
 
 @contextmanager
@@ -63,17 +66,35 @@ def print_report(report: dict[str, Any]) -> None:
             _print_issue(warning, sys.stdout)
 
 
+def read_limited(path: Path, settings: Settings) -> bytes:
+    """The file, if it is no larger than an upload may be (`MAX_UPLOAD_BYTES`)."""
+    limit = settings.max_upload_bytes
+    with path.open("rb") as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        shown = (mebibytes(limit) if limit >= 1024 * 1024
+                 else f"{thousands(limit)} octets")
+        raise ProblemError(413, "upload_too_large",
+                           f"Fichier trop volumineux : la limite est de {shown} "
+                           f"(MAX_UPLOAD_BYTES).")
+    return data
+
+
 def _import(args: argparse.Namespace) -> int:
+    from app.api.imports import upload_limits  # the limits of `POST /api/imports/cpts`
     from app.services.imports import ImportOptions, import_cpts
 
     path = Path(args.file)
     if not path.is_file():
         raise ProblemError(404, "file_not_found", f"Fichier introuvable : {path}.")
+    settings = get_settings()
     options = ImportOptions(dry_run=args.dry_run, share=args.share, sheet=args.sheet,
-                            status=args.status, filename=path.name)
+                            status=args.status, filename=path.name,
+                            limits=upload_limits(settings))
     try:
+        data = read_limited(path, settings)
         with command_context(args.as_email) as ctx:
-            report = import_cpts(ctx, path.read_bytes(), options)
+            report = import_cpts(ctx, data, options)
     except ProblemError as exc:
         print(f"import refusé [{exc.code}] : {exc.detail}", file=sys.stderr)
         for issue in exc.errors:
