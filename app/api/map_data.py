@@ -145,6 +145,16 @@ class OverlapOut(BaseModel):
     geometry: dict[str, Any]
 
 
+class OtherClaimOut(BaseModel):
+    code: str
+    cpts: list[int] = Field(description="les CPTS de `cpts` qui revendiquent la commune")
+    names: list[str] = Field(description="les autres CPTS que l'utilisateur voit en contour")
+    hidden: int = Field(description="nombre de projets que l'utilisateur ne peut pas voir, "
+                                    "comptés sans être nommés")
+    hidden_text: str | None = Field(description="la phrase de la fiche de la commune pour eux")
+    geometry: dict[str, Any]
+
+
 class OverviewOut(BaseModel):
     population_year: int
     size_rule: str
@@ -154,6 +164,9 @@ class OverviewOut(BaseModel):
     overlaps: list[OverlapOut]
     land: list[dict[str, Any]] = Field(description="les régions (GeoJSON), fond des zones "
                                                    "blanches")
+    other_claims: list[OtherClaimOut] = Field(
+        description="communes d'une CPTS listée revendiquées aussi par des CPTS hors de la "
+                    "liste : nommées si l'utilisateur les voit en contour, sinon comptées")
 
 
 class UnitAtOut(BaseModel):

@@ -129,9 +129,13 @@ def overview_unlisted_claims(conn: Conn, cpts_ids: list[int]) -> list[dict[str, 
     """The claims of live CPTS outside `cpts_ids` (drafts, scenarios… the user may not read)
     on units that one of `cpts_ids` claims: per row the unit's code, the ids of `cpts_ids`
     claiming it (`listed`), and the other claimant's id, name and scenario flag. The caller
-    decides what the user may know of those (`app.domain.cpts_access.split_claims`)."""
-    return conn.execute(
-        """WITH listed AS MATERIALIZED (SELECT unnest(%s::bigint[]) AS id),
+    decides what the user may know of those (`app.domain.cpts_access.split_claims`).
+    The members of the smaller side are read (listed for an agency's few CPTS, the others for
+    a carrier who lists nearly all): on the national scenario each way takes ~25 ms where the
+    other takes ~100-170 ms."""
+    live = conn.execute("SELECT count(*) AS n FROM cpts WHERE archived_at IS NULL").fetchone()
+    if live is not None and 2 * len(cpts_ids) >= int(live["n"]):
+        query = """WITH listed AS MATERIALIZED (SELECT unnest(%s::bigint[]) AS id),
            unlisted AS MATERIALIZED (
                SELECT m.code, c.id, c.name, c.is_scenario FROM cpts c
                JOIN cpts_member m ON m.cpts_id = c.id
@@ -141,8 +145,17 @@ def overview_unlisted_claims(conn: Conn, cpts_ids: list[int]) -> list[dict[str, 
                FROM cpts_member m JOIN listed ON listed.id = m.cpts_id
                WHERE m.code IN (SELECT code FROM unlisted) GROUP BY m.code)
            SELECT h.code, h.listed, u.id AS cpts_id, u.name, u.is_scenario
-           FROM held h JOIN unlisted u ON u.code = h.code ORDER BY h.code, u.id""",
-        (cpts_ids,)).fetchall()
+           FROM held h JOIN unlisted u ON u.code = h.code ORDER BY h.code, u.id"""
+    else:
+        query = """WITH listed AS MATERIALIZED (SELECT unnest(%s::bigint[]) AS id),
+           held AS MATERIALIZED (
+               SELECT m.code, array_agg(m.cpts_id ORDER BY m.cpts_id) AS listed
+               FROM cpts_member m JOIN listed ON listed.id = m.cpts_id GROUP BY m.code)
+           SELECT h.code, h.listed, c.id AS cpts_id, c.name, c.is_scenario
+           FROM held h JOIN cpts_member m ON m.code = h.code JOIN cpts c ON c.id = m.cpts_id
+           WHERE c.archived_at IS NULL AND c.id NOT IN (SELECT id FROM listed)
+           ORDER BY h.code, c.id"""
+    return conn.execute(query, (cpts_ids,)).fetchall()
 
 
 def overview_unit_shapes(conn: Conn, codes: list[str]) -> dict[str, str]:
