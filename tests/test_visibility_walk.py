@@ -360,13 +360,18 @@ def _texts(response: httpx.Response) -> list[str]:
     return texts
 
 
+# Objects with an `id` and a `name` that are not CPTS: an API token (its `prefix`), whose id
+# may equal a CPTS id on a fresh database.
+NOT_CPTS_KEYS = frozenset({"prefix"})
+
+
 def _is_cpts_id(owner: dict[str, Any], key: str) -> bool:
     """`cpts_id` anywhere; `id` of an object that names a CPTS (an audit entry's own `id` is
-    not one); `entity_id` of an audit entry about a CPTS."""
+    not one, nor an API token's); `entity_id` of an audit entry about a CPTS."""
     if key == "cpts_id":
         return True
     if key == "id":
-        return "name" in owner or "status" in owner
+        return ("name" in owner or "status" in owner) and not NOT_CPTS_KEYS & owner.keys()
     return key == "entity_id" and owner.get("entity") == "cpts"
 
 
@@ -494,3 +499,10 @@ def test_the_overview_counts_a_hidden_draft_on_a_shared_commune_never_identifies
         counted = ("1 projet non publié ou hors de vos régions recouvre" if hidden == 1
                    else f"{hidden} projets non publiés ou hors de vos régions recouvrent")
         assert entry["hidden_text"] == f"{counted} cette commune.", label
+
+
+def test_an_api_token_whose_id_equals_a_cpts_id_is_not_taken_for_it() -> None:
+    token = {"id": 2, "name": "script QGIS", "prefix": "cpts_ab12", "revoked_at": None}
+    cpts = {"id": 2, "name": "CPTS DU FERION", "status": "aci_signe"}
+    assert list(_ids([token])) == []
+    assert list(_ids([cpts, {"cpts": [{"id": 2, "name": "CPTS DU FERION"}]}])) == [2, 2]
