@@ -17,6 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg import sql
 
+from app.domain.perimeter import analyse
+from app.services import cpts as cpts_service
 from tests.auth_fixtures import Account, ClientAs, MakeAccount
 
 BASE = ["06088", "06123"]  # Nice, Saint-Laurent-du-Var (Alpes-Maritimes, région 93)
@@ -194,11 +196,20 @@ def test_a_patch_does_not_read_the_cpts_again_once_written(
         "status": "pre_projet" if role == "carrier" else "lettre_intention"})
     assert created.status_code == 201, created.text
     cpts_id = created.json()["id"]
+    analysed: list[tuple[str, ...]] = []
+
+    def counted_analyse(codes: Any, *args: Any, **kwargs: Any) -> Any:
+        analysed.append(tuple(codes))
+        return analyse(codes, *args, **kwargs)
+
+    monkeypatch.setattr(cpts_service, "analyse", counted_analyse)
     with recorded_statements(monkeypatch) as statements:
         response = client.patch(f"/api/cpts/{cpts_id}", headers=_etag(created),
                                 json={"add": [TRINITE]})
     assert response.status_code == 200, response.text
     assert TRINITE in response.json()["communes"]
+    # the perimeter is analysed once: the version stores what the answer shows
+    assert analysed == [tuple(sorted([*BASE, TRINITE]))]
     texts = [" ".join(query.split()) for query, _ in statements]
     written = next(i for i, query in enumerate(texts) if "INSERT INTO cpts_version" in query)
     before, after = statements[:written], statements[written:]
@@ -213,7 +224,7 @@ def test_a_patch_does_not_read_the_cpts_again_once_written(
                     and _mentions(params, cpts_id)), flat
         assert not ("FROM cpts_member WHERE cpts_id" in flat and _mentions(params, cpts_id)), flat
         assert "cpts_alert" not in flat, flat
-    # from the write on: the version, the units, the row, the audit entry; then one look-up of
-    # the claims on the units, the rows and the units of the CPTS holding them (seven; a read
-    # after the write added its row, its units, the claims again and its alerts)
-    assert len(after) <= 7, "\n".join(" ".join(q.split())[:120] for q, _ in after)
+    # from the write on: the version, the units, the row and the audit entry, nothing more (a
+    # read after the write added its row, its units, the claims on them, the rows and units
+    # of the CPTS holding them, and its alerts)
+    assert len(after) <= 4, "\n".join(" ".join(q.split())[:120] for q, _ in after)

@@ -3,6 +3,9 @@
 Each use case checks access with `app.auth.policy`, analyses the perimeter with
 `app.domain.perimeter`, writes through `app.repo.cpts` and records the audit entry, all in the
 caller's transaction. Routers, the command line and the bulk import call these functions.
+The routers' writes (`create_view`, `update_view`, `accept_stage_view`, `archive_view`) answer
+the CPTS as `read` would give it just after, built from what the write computed and wrote
+(`fresh_outlook`): the CPTS is not read again.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -295,17 +298,61 @@ def _state(row: dict[str, Any]) -> dict[str, Any]:
 def read(ctx: Context, cpts_id: int) -> dict[str, Any]:
     """The CPTS with its live analysis (overlaps as the other perimeters stand now)."""
     current = load_readable(ctx, cpts_id)
-    return _view(ctx, current.row, current.members, current.visibility,
-                 [c for c in current.standing.claims if c.cpts_id != cpts_id],
-                 cog_alerts.current_alerts(ctx.conn, cpts_id))
+    outlook = _outlook(ctx, current.row, current.members, current.visibility,
+                       [c for c in current.standing.claims if c.cpts_id != cpts_id])
+    return _render(ctx, outlook, cog_alerts.current_alerts(ctx.conn, cpts_id))
 
 
-def written_view(ctx: Context, row: dict[str, Any], members: Sequence[str]) -> dict[str, Any]:
-    """What `read` gives of a CPTS just written, from the row and the units the write set, in
-    the write's transaction: neither is read again. One look-up finds the live CPTS holding
-    its units (for what the access rules know of it, and for the overlaps); the visibility of
-    those follows (`visibility_of`). The write made a new version, which has no COG alert
-    (the COG migration raises them on the versions it writes itself)."""
+@dataclass(frozen=True)
+class Outlook:
+    """A CPTS as the user may see it: how much, and in full the analysis of its perimeter
+    against the claims of the CPTS the user may know, with a count of the others."""
+
+    row: dict[str, Any]
+    codes: list[str]
+    visibility: Visibility
+    result: Analysis | None = None
+    hidden: HiddenClaims = field(default_factory=HiddenClaims)
+
+
+def _outlook(ctx: Context, row: dict[str, Any], codes: list[str], visibility: Visibility,
+             others: list[Claim]) -> Outlook:
+    if visibility is not Visibility.FULL:
+        return Outlook(row, codes, visibility)
+    known = [c for c in codes if c in ctx.graph.units]
+    seen, hidden = claims_seen(ctx, [c for c in others if c.code in ctx.graph.units],
+                               {int(row["id"]): codes})
+    result = analyse(known, ctx.graph, ctx.rule(), seen, own_status=row["status"])
+    return Outlook(row, codes, visibility, result, hidden)
+
+
+def _render(ctx: Context, outlook: Outlook, alerts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The view `GET /api/cpts/{id}` answers: an outline, or the state and the analysis."""
+    row, codes, result = outlook.row, outlook.codes, outlook.result
+    if result is None:
+        return {"id": int(row["id"]), "name": row["name"], "status": row["status"],
+                "version": int(row["version"]), "visibility": "outline", "communes": codes}
+    view = with_hidden_notice(
+        _state(row) | {"visibility": "full"} | analysis_dict(result, ctx.rules), outlook.hidden)
+    view["communes"] = codes
+    stale = sorted(set(codes) - set(ctx.graph.units))
+    if stale:
+        view["warnings"].append({
+            "code": "stale_commune",
+            "detail": "Codes absents du COG chargé (à migrer) : " + ", ".join(stale) + ".",
+            "communes": stale})
+    view["warnings"].extend(alerts)
+    return view
+
+
+def fresh_outlook(ctx: Context, row: dict[str, Any], members: Sequence[str]) -> Outlook:
+    """What the user will see of a CPTS that a write leaves as `row` with `members`, worked out
+    in the write's transaction before it writes, without reading the CPTS again: one look-up
+    finds the other live CPTS holding its units (what the access rules know of it, and the
+    overlaps), then the visibility of those (`visibility_of`). A write whose result the user
+    could not see is refused as `read` would (404). Rendered once written (`_render`, with no
+    COG alert: the write makes a new version, and the COG migration raises alerts only on the
+    versions it writes itself); `written_analysis` lets the write store its analysis."""
     cpts_id, codes = int(row["id"]), sorted(members)
     claims = repo.claims(ctx.conn, codes, exclude=cpts_id, include_scenarios=True)
     units = ctx.graph.units
@@ -317,32 +364,17 @@ def written_view(ctx: Context, row: dict[str, Any], members: Sequence[str]) -> d
     visibility = cpts_visibility(ctx.user, ref, publish_signed=ctx.publish_signed)
     if visibility is Visibility.NONE:
         raise not_found(cpts_id)
-    return _view(ctx, row, codes, visibility, claims, [])
+    return _outlook(ctx, row, codes, visibility, claims)
 
 
-def _view(ctx: Context, row: dict[str, Any], codes: list[str], visibility: Visibility,
-          others: list[Claim], alerts: list[dict[str, Any]]) -> dict[str, Any]:
-    """The CPTS as `visibility` lets the user see it: an outline, or its state and the
-    analysis of its perimeter against the claims of the other CPTS the user may know."""
-    cpts_id = int(row["id"])
-    if visibility is Visibility.OUTLINE:
-        return {"id": cpts_id, "name": row["name"], "status": row["status"],
-                "version": int(row["version"]), "visibility": "outline", "communes": codes}
-    known = [c for c in codes if c in ctx.graph.units]
-    seen, hidden = claims_seen(ctx, [c for c in others if c.code in ctx.graph.units],
-                               {cpts_id: codes})
-    result = analyse(known, ctx.graph, ctx.rule(), seen, own_status=row["status"])
-    view = with_hidden_notice(
-        _state(row) | {"visibility": "full"} | analysis_dict(result, ctx.rules), hidden)
-    view["communes"] = codes
-    stale = sorted(set(codes) - set(known))
-    if stale:
-        view["warnings"].append({
-            "code": "stale_commune",
-            "detail": "Codes absents du COG chargé (à migrer) : " + ", ".join(stale) + ".",
-            "communes": stale})
-    view["warnings"].extend(alerts)
-    return view
+def written_analysis(ctx: Context, outlook: Outlook, version: "NewVersion") -> Analysis | None:
+    """The outlook's analysis when it is the one the version stores (the same units, all in
+    the COG, and the same size rule: its overlaps are not stored)."""
+    result = outlook.result
+    if (result is None or set(result.communes) != set(version.members)
+            or result.size_rule != ctx.rule(version.effective_date).id):
+        return None
+    return result
 
 
 def _claims(ctx: Context, codes: list[str] | tuple[str, ...], exclude: int | None
@@ -423,13 +455,21 @@ class NewVersion:
     effective_date: date | None
 
 
-def _write_versions(ctx: Context, new: Sequence[NewVersion]) -> list[Analysis]:
+def _write_versions(ctx: Context, new: Sequence[NewVersion],
+                    analysed: Sequence[Analysis | None] = ()) -> list[Analysis]:
     """Analyse, dissolve and store new versions, and bring the members in line with them,
-    in a few statements whatever their number."""
+    in a few statements whatever their number. `analysed`: analyses already made of some of
+    them (`written_analysis`), not made again."""
     if not new:
         return []
+    given = list(analysed) or [None] * len(new)
+
+    def analyses() -> list[Analysis]:
+        return [found or analyse(v.members, ctx.graph, ctx.rule(v.effective_date))
+                for v, found in zip(new, given, strict=True)]
+
     if len(new) < PARALLEL_OUTLINES_FROM:
-        results = [analyse(v.members, ctx.graph, ctx.rule(v.effective_date)) for v in new]
+        results = analyses()
         outlines = repo.dissolved_outlines(ctx.conn, [v.members for v in new])
     else:
         # Many versions (imports, COG migrations): the outlines' polygons are fetched and
@@ -437,7 +477,7 @@ def _write_versions(ctx: Context, new: Sequence[NewVersion]) -> list[Analysis]:
         # the perimeters; nothing else uses the connection meanwhile.
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(repo.dissolved_outlines, ctx.conn, [v.members for v in new])
-            results = [analyse(v.members, ctx.graph, ctx.rule(v.effective_date)) for v in new]
+            results = analyses()
             outlines = pending.result()
     rows, diffs = [], []
     for v, result, (outline, light) in zip(new, results, outlines, strict=True):
@@ -457,8 +497,9 @@ def _write_versions(ctx: Context, new: Sequence[NewVersion]) -> list[Analysis]:
     return results
 
 
-def _write_version(ctx: Context, new: NewVersion) -> Analysis:
-    return _write_versions(ctx, [new])[0]
+def _write_version(ctx: Context, new: NewVersion, analysed: Analysis | None = None
+                   ) -> Analysis:
+    return _write_versions(ctx, [new], [analysed])[0]
 
 
 def _majority_region(graph: ReferenceGraph, members: tuple[str, ...]) -> str:
@@ -535,16 +576,34 @@ def create_many(ctx: Context, new: Sequence[NewCpts], *, reason: str | None = No
     a few statements whatever their number (bulk imports); returns their ids in order."""
     if not new:
         return []
-    ids = repo.insert_many(ctx.conn, [
+    ids = _insert_new(ctx, new, effective_date)
+    _write_new(ctx, ids, new, reason=reason, effective_date=effective_date)
+    return ids
+
+
+def _insert_new(ctx: Context, new: Sequence[NewCpts], effective_date: date | None
+                ) -> list[int]:
+    return repo.insert_many(ctx.conn, [
         repo.NewCptsRow(name=c.name, status=c.status, region=c.region,
                         siege_commune=c.siege_commune, is_scenario=c.is_scenario,
                         created_by=ctx.actor.user_id,
                         stage_dates=_first_stage_dates(c, effective_date))
         for c in new])
-    results = _write_versions(ctx, [
-        NewVersion(cpts_id=cpts_id, version=1, name=c.name, status=c.status, archived=False,
-                   members=c.members, previous=[], reason=reason, effective_date=effective_date)
-        for cpts_id, c in zip(ids, new, strict=True)])
+
+
+def _first_versions(ids: Sequence[int], new: Sequence[NewCpts], reason: str | None,
+                    effective_date: date | None) -> list[NewVersion]:
+    return [NewVersion(cpts_id=cpts_id, version=1, name=c.name, status=c.status,
+                       archived=False, members=c.members, previous=[], reason=reason,
+                       effective_date=effective_date)
+            for cpts_id, c in zip(ids, new, strict=True)]
+
+
+def _write_new(ctx: Context, ids: Sequence[int], new: Sequence[NewCpts], *,
+               reason: str | None, effective_date: date | None,
+               analysed: Sequence[Analysis | None] = ()) -> None:
+    """The first version, the creation event and the audit entry of CPTS just inserted."""
+    results = _write_versions(ctx, _first_versions(ids, new, reason, effective_date), analysed)
     repo.add_events(ctx.conn, [
         repo.EventRow(cpts_id=cpts_id, kind="created", from_status=None, to_status=c.status,
                       version=1, actor_id=ctx.actor.user_id, actor_email=ctx.actor.email,
@@ -561,7 +620,6 @@ def create_many(ctx: Context, new: Sequence[NewCpts], *, reason: str | None = No
                     changes={"communes": audit.change(None, list(c.members))},
                     regions=sorted(set(result.regions) | {c.region}))
         for cpts_id, c, result in zip(ids, new, results, strict=True)])
-    return ids
 
 
 def create(ctx: Context, *, name: str, status: str, communes: list[str],
@@ -578,18 +636,23 @@ def create_view(ctx: Context, *, name: str, status: str, communes: list[str],
                 siege_commune: str | None = None, is_scenario: bool = False,
                 reason: str | None = None, effective_date: date | None = None
                 ) -> dict[str, Any]:
-    """`create`, answered with the new CPTS as its creator now sees it (`written_view`)."""
+    """`create`, answered with the new CPTS as its creator now sees it (as `read` gives it)."""
     _check_comments(reason)
     new = check_creation(ctx, name=name, status=status, communes=communes,
                          siege_commune=siege_commune, is_scenario=is_scenario)
-    cpts_id = create_many(ctx, [new], reason=reason, effective_date=effective_date)[0]
-    # the row `create_many` inserted: the columns it leaves to their defaults are empty
-    row = {"id": cpts_id, "name": new.name, "status": new.status, "version": 1,
+    ids = _insert_new(ctx, [new], effective_date)
+    # the row just inserted: the columns it leaves to their defaults are empty
+    row = {"id": ids[0], "name": new.name, "status": new.status, "version": 1,
            "region": new.region, "siege_commune": new.siege_commune,
            "is_scenario": new.is_scenario, "archived_at": None, "submitted_at": None,
            "pending_status": None, "validated_version": None,
            "stage_dates": _first_stage_dates(new, effective_date)}
-    return written_view(as_creator(ctx, cpts_id), row, new.members)
+    creator = as_creator(ctx, ids[0])
+    outlook = fresh_outlook(creator, row, new.members)
+    version = _first_versions(ids, [new], reason, effective_date)[0]
+    _write_new(ctx, ids, [new], reason=reason, effective_date=effective_date,
+               analysed=[written_analysis(ctx, outlook, version)])
+    return _render(creator, outlook, [])
 
 
 def _first_stage_dates(new: NewCpts, effective_date: date | None) -> dict[str, str]:
@@ -736,10 +799,11 @@ def _check_move(ctx: Context, row: dict[str, Any], new_siege: str | None,
     return siege, region
 
 
-def apply_changes(ctx: Context, checked: Sequence[CheckedChange]) -> list[int]:
+def apply_changes(ctx: Context, checked: Sequence[CheckedChange],
+                  analysed: Sequence[Analysis | None] = ()) -> list[int]:
     """Write checked changes, each as a new version with its audit entry, in a few statements
     whatever their number; returns the new version numbers."""
-    results = _write_versions(ctx, [c.version for c in checked])
+    results = _write_versions(ctx, [c.version for c in checked], analysed)
     states: list[tuple[int, dict[str, Any]]] = []
     entries: list[audit.Entry] = []
     for c, result in zip(checked, results, strict=True):
@@ -786,16 +850,28 @@ def update(ctx: Context, cpts_id: int, *, expected_version: int, name: str | Non
 
 
 def update_view(ctx: Context, change: Change) -> dict[str, Any]:
-    """`update`, answered with the CPTS as it now stands (`written_view`)."""
-    checked = _update(ctx, change)
-    return written_view(ctx, checked.row_after(), checked.version.members)
+    """`update`, answered with the CPTS as it now stands (as `read` gives it)."""
+    view = _apply_one(ctx, check_change(
+        ctx, load_readable(ctx, change.cpts_id, for_update=True), change), view=True)
+    assert view is not None
+    return view
 
 
 def _update(ctx: Context, change: Change) -> CheckedChange:
-    current = load_readable(ctx, change.cpts_id, for_update=True)
-    checked = check_change(ctx, current, change)
-    apply_changes(ctx, [checked])
+    checked = check_change(ctx, load_readable(ctx, change.cpts_id, for_update=True), change)
+    _apply_one(ctx, checked, view=False)
     return checked
+
+
+def _apply_one(ctx: Context, checked: CheckedChange, *, view: bool) -> dict[str, Any] | None:
+    """Write one checked change; with `view`, answer the CPTS as it then stands, from the
+    row, units and analysis of the write (`fresh_outlook`)."""
+    if not view:
+        apply_changes(ctx, [checked])
+        return None
+    outlook = fresh_outlook(ctx, checked.row_after(), checked.version.members)
+    apply_changes(ctx, [checked], [written_analysis(ctx, outlook, checked.version)])
+    return _render(ctx, outlook, [])
 
 
 def _edit_refusal(user: User | None, ref: CptsRef) -> str:
@@ -866,18 +942,19 @@ def accept_stage(ctx: Context, cpts_id: int, *, expected_version: int,
                  comment: str | None) -> int:
     """The agency accepts the requested stage: the current perimeter is frozen as validated;
     returns the new version number."""
-    return _accept_stage(ctx, cpts_id, expected_version, comment).version.version
+    return _accept_stage(ctx, cpts_id, expected_version, comment, view=False)[0]
 
 
 def accept_stage_view(ctx: Context, cpts_id: int, *, expected_version: int,
                       comment: str | None) -> dict[str, Any]:
-    """`accept_stage`, answered with the CPTS as it now stands (`written_view`)."""
-    checked = _accept_stage(ctx, cpts_id, expected_version, comment)
-    return written_view(ctx, checked.row_after(), checked.version.members)
+    """`accept_stage`, answered with the CPTS as it now stands (as `read` gives it)."""
+    view = _accept_stage(ctx, cpts_id, expected_version, comment, view=True)[1]
+    assert view is not None
+    return view
 
 
-def _accept_stage(ctx: Context, cpts_id: int, expected_version: int, comment: str | None
-                  ) -> CheckedChange:
+def _accept_stage(ctx: Context, cpts_id: int, expected_version: int, comment: str | None,
+                  *, view: bool) -> tuple[int, dict[str, Any] | None]:
     _check_comments(comment)
     current = load_readable(ctx, cpts_id, for_update=True)
     row, ref = current.row, current.ref
@@ -891,11 +968,11 @@ def _accept_stage(ctx: Context, cpts_id: int, expected_version: int, comment: st
     checked = check_change(ctx, current, Change(
         cpts_id, expected_version, status=target.value,
         reason=comment or f"Stade « {STATUS_LABELS[target]} » validé"))
-    apply_changes(ctx, [checked])
+    answer = _apply_one(ctx, checked, view=view)
     repo.add_event(ctx.conn, cpts_id=cpts_id, kind="stage_accepted", from_status=row["status"],
                    to_status=target.value, version=checked.version.version,
                    actor_id=ctx.actor.user_id, actor_email=ctx.actor.email, comment=comment)
-    return checked
+    return checked.version.version, answer
 
 
 def request_changes(ctx: Context, cpts_id: int, *, comment: str,
@@ -931,18 +1008,19 @@ def archive(ctx: Context, cpts_id: int, *, expected_version: int, reason: str | 
             restore: bool = False) -> int:
     """Take a CPTS out of coverage (or bring it back); its history stays. Returns the new
     version number."""
-    return int(_archive(ctx, cpts_id, expected_version, reason, restore)[0]["version"])
+    return _archive(ctx, cpts_id, expected_version, reason, restore, view=False)[0]
 
 
 def archive_view(ctx: Context, cpts_id: int, *, expected_version: int, reason: str | None,
                  restore: bool = False) -> dict[str, Any]:
-    """`archive`, answered with the CPTS as it now stands (`written_view`)."""
-    return written_view(ctx, *_archive(ctx, cpts_id, expected_version, reason, restore))
+    """`archive`, answered with the CPTS as it now stands (as `read` gives it)."""
+    view = _archive(ctx, cpts_id, expected_version, reason, restore, view=True)[1]
+    assert view is not None
+    return view
 
 
 def _archive(ctx: Context, cpts_id: int, expected_version: int, reason: str | None,
-             restore: bool) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """The row as archiving (or restoring) leaves it, and the units (unchanged)."""
+             restore: bool, *, view: bool) -> tuple[int, dict[str, Any] | None]:
     _check_comments(reason)
     current = load_readable(ctx, cpts_id, for_update=True)
     row, ref, visibility = current.row, current.ref, current.visibility
@@ -955,11 +1033,13 @@ def _archive(ctx: Context, cpts_id: int, expected_version: int, reason: str | No
                            else "La CPTS n'est pas archivée.")
     version = int(row["version"]) + 1
     members = tuple(current.members)
-    _write_version(ctx, NewVersion(
+    new = NewVersion(
         cpts_id=cpts_id, version=version, name=row["name"], status=row["status"],
         archived=not restore, members=members, previous=list(members), reason=reason,
-        effective_date=None))
+        effective_date=None)
     state = {"version": version, "archived_at": None if restore else _now(ctx)}
+    outlook = fresh_outlook(ctx, row | state, members) if view else None
+    _write_version(ctx, new, written_analysis(ctx, outlook, new) if outlook else None)
     repo.update_state(ctx.conn, cpts_id, **state)
     repo.add_event(ctx.conn, cpts_id=cpts_id, kind="restored" if restore else "archived",
                    from_status=row["status"], to_status=row["status"], version=version,
@@ -968,4 +1048,4 @@ def _archive(ctx: Context, cpts_id: int, expected_version: int, reason: str | No
                  entity="cpts", entity_id=cpts_id,
                  summary=f"CPTS « {row['name']} » {'restaurée' if restore else 'archivée'}.",
                  regions=sorted(ref.all_regions))
-    return row | state, members
+    return version, _render(ctx, outlook, []) if outlook else None
