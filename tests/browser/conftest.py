@@ -1,24 +1,22 @@
 """Browser tests of the map page in a real headless Chromium (Debian's `chromium`, driven by
 Playwright for Python): a scratch database holding the Alpes-Maritimes and the real CPTS of
 the shared fixture, a real server (uvicorn in a thread) on a free local port, a user signed in
-through the real login page, and every request the page makes recorded."""
+through the real login page, and every request the page makes recorded.
+
+A module's page is its `ui` fixture (module-scoped: one sign-in per module and theme), on its
+`server`, watched by its `recorder`; `pytest.mark.page_as(...)` names its user."""
 
 import csv
 import os
 import shutil
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-import uvicorn
 
 from app.auth import api_tokens
 from app.auth.audit import Actor
@@ -26,7 +24,6 @@ from app.auth.policy import Role, User
 from app.auth.users import create_user
 from app.db import connect
 from app.dbadmin import database_name, drop_database, ensure_database, with_database
-from app.main import create_app
 from app.migrations import upgrade
 from app.repo import cpts as cpts_repo
 from app.repo.reference import read_graph
@@ -34,7 +31,11 @@ from app.services import cpts as cpts_service
 from app.services.map_assets import missing_files
 from app.settings import PROJECT_ROOT, Settings
 from tests.conftest import database_url_for_tests
+from tests.serving import serving
 from tests.shared_fixtures import ALPES_MARITIMES_LISTING
+
+if TYPE_CHECKING:
+    from tests.browser.pages import MapPage
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -82,12 +83,6 @@ class LiveServer:
                             headers={"Authorization": f"Bearer {self.admin_token}"})
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
     if not CHROMIUM.exists():
@@ -105,37 +100,17 @@ def live_server() -> Iterator[LiveServer]:
             upgrade(conn, settings.migrations_dir)
         load_geodata(settings, departements=["06"], show_progress=False)
         email, token, ids = _seed(url)
-        with _serving(settings) as base_url:
+        with serving(settings, log_level="warning") as base_url:
             yield LiveServer(base_url, settings, email, token, ids)
     finally:
         drop_database(url)
-
-
-@contextmanager
-def _serving(settings: Settings) -> Iterator[str]:
-    """The app built with `settings`, served by uvicorn in a thread on a free port."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.fixture(scope="session")
 def dsfr_server(live_server: LiveServer) -> Iterator[LiveServer]:
     """A second server on the same database and accounts, in the DSFR theme (UI_THEME=dsfr)."""
     settings = live_server.settings.model_copy(update={"ui_theme": "dsfr"})
-    with _serving(settings) as base_url:
+    with serving(settings, log_level="warning") as base_url:
         yield LiveServer(base_url, settings, live_server.admin_email, live_server.admin_token,
                          live_server.cpts_ids)
 
@@ -147,6 +122,19 @@ def themed_server(request: pytest.FixtureRequest, live_server: LiveServer) -> Li
         return live_server
     server: LiveServer = request.getfixturevalue("dsfr_server")
     return server
+
+
+@pytest.fixture(scope="module")
+def server_in_each_theme(themed_server: LiveServer) -> LiveServer:
+    """`server = server_in_each_theme` in a module: its page is signed in once per theme."""
+    return themed_server
+
+
+@pytest.fixture(scope="module")
+def server(live_server: LiveServer) -> LiveServer:
+    """The server a module's page is signed in to: the live server, unless the module says
+    `server = server_in_each_theme` (its tests then run once per theme)."""
+    return live_server
 
 
 def _seed(url: str) -> tuple[str, str, dict[str, int]]:
@@ -189,6 +177,44 @@ class Recorder:
     def external(self) -> list[str]:
         return [url for url in self.requests
                 if not url.startswith((self.base_url + "/", "data:", "blob:"))]
+
+
+@pytest.fixture(scope="module")
+def recorder(server: LiveServer) -> Recorder:
+    """What the module's page requested and the errors it met (one per module and server)."""
+    return Recorder(server.base_url)
+
+
+def _page_as(role: str = "admin", *, bypass_csp: bool = False, accept_dialogs: bool = False,
+             **scope: Any) -> tuple[str, dict[str, bool], dict[str, Any]]:
+    """The arguments of a module's mark `pytest.mark.page_as(...)`: the role, the options of
+    `pages.signed_in`, the regions or CPTS of the new account."""
+    return role, {"bypass_csp": bypass_csp, "accept_dialogs": accept_dialogs}, scope
+
+
+@pytest.fixture(scope="module")
+def ui(request: pytest.FixtureRequest, browser: Any, server: LiveServer, recorder: Recorder,
+       screenshots: Path) -> Iterator["MapPage"]:
+    """The module's page, the map signed in on `server` as the module's mark
+    `pytestmark = pytest.mark.page_as(role, bypass_csp=…, accept_dialogs=…, regions=…)` says:
+    the administrator by default, else a new account of `role` (with its regions or CPTS);
+    `bypass_csp` for a script the test injects (axe-core), `accept_dialogs` to answer
+    « OK » to every confirm()."""
+    from tests.browser.pages import make_user, signed_in
+
+    mark = request.node.get_closest_marker("page_as")
+    role, options, scope = _page_as(*mark.args, **mark.kwargs) if mark else _page_as()
+    email = server.admin_email if role == "admin" else make_user(server, role, **scope)
+    with signed_in(browser, server, recorder, screenshots, email, **options) as page:
+        yield page
+
+
+@pytest.fixture
+def fresh_page(ui: "MapPage") -> None:
+    """The module's page (its `ui` fixture) loaded again: a test using it starts with nothing
+    open from the previous one (`pytestmark = pytest.mark.usefixtures("fresh_page")`)."""
+    ui.page.reload()
+    ui.page.wait_for_selector("body[data-ready=true]", timeout=30_000)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,8 @@ at the commune's point (what the user sees)."""
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,14 @@ class MapPage:
         _, lat, lon = commune_facts(self.server, code)
         self.page.mouse.click(*self.screen_point(lat, lon))
 
+    def start_new(self, name: str) -> None:
+        """« Nouvelle CPTS » in the edit tab: an empty perimeter named `name` being edited."""
+        self.page.click("#tab-edit")
+        self.page.click("#edit-new")
+        self.page.fill("#edit-new-name", name)
+        self.page.click("#edit-new-form button[type=submit]")
+        self.page.wait_for_selector("#edit-session:not([hidden])")
+
     def figures_after(self, action: Callable[[], Any]) -> str:
         """Run `action`, wait for the panel to be recomputed, return the population shown."""
         seq = self.page.get_attribute("#edit-figures", "data-seq") or "0"
@@ -166,25 +175,46 @@ class MapPage:
         return {code: set(values) for code, values in found.items()}
 
 
-def sign_in(browser: Any, server: LiveServer, recorder: Recorder, email: str,
-            path: str = "/", *, bypass_csp: bool = False) -> Any:
-    """A new browser tab signed in as `email` through the login page, map ready
-    (`bypass_csp`: for a script the test injects, such as axe-core)."""
-    context = browser.new_context(viewport=VIEWPORT, locale="fr-FR", accept_downloads=True,
-                                  bypass_csp=bypass_csp)
-    page = context.new_page()
-    recorder.attach(page)
-    page.goto(server.base_url + path)
-    assert page.url.startswith(server.base_url + "/login"), "anonymous: to the login page"
+def log_in(page: Any, email: str) -> None:
+    """Fill and send the login page the tab shows."""
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+
+
+def sign_in(browser: Any, server: LiveServer, recorder: Recorder, email: str,
+            path: str = "/", *, bypass_csp: bool = False, **options: Any) -> Any:
+    """A new browser tab signed in as `email` through the login page, map ready
+    (`bypass_csp`: for a script the test injects, such as axe-core; `options`: other options
+    of the browser context, such as a phone's viewport)."""
+    options = {"viewport": VIEWPORT, "locale": "fr-FR", "accept_downloads": True,
+               "bypass_csp": bypass_csp} | options
+    page = browser.new_context(**options).new_page()
+    recorder.attach(page)
+    page.goto(server.base_url + path)
+    assert page.url.startswith(server.base_url + "/login"), "anonymous: to the login page"
+    log_in(page, email)
     try:
         page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     except Exception as error:
         raise AssertionError(f"the map did not start: {recorder.errors} {recorder.failed}") \
             from error
     return page
+
+
+@contextmanager
+def signed_in(browser: Any, server: LiveServer, recorder: Recorder, screenshots: Path,
+              email: str, *, bypass_csp: bool = False, accept_dialogs: bool = False,
+              **options: Any) -> Iterator[MapPage]:
+    """The map signed in as `email` in a tab of its own (see `sign_in`), closed at the end;
+    `accept_dialogs`: every confirm() the page asks is answered « OK »."""
+    page = sign_in(browser, server, recorder, email, bypass_csp=bypass_csp, **options)
+    if accept_dialogs:
+        page.on("dialog", lambda dialog: dialog.accept())
+    try:
+        yield MapPage(page, server, screenshots)
+    finally:
+        page.context.close()
 
 
 def codes_in(text: str) -> list[str]:
@@ -205,3 +235,19 @@ def make_user(server: LiveServer, role: str, *, regions: tuple[str, ...] = (),
         create_user(conn, email=email, role=Role(role), regions=regions, cpts_ids=cpts_ids,
                     password=PASSWORD, actor=Actor.command_line())
     return email
+
+
+def open_as(browser: Any, server: LiveServer, recorder: Recorder, screenshots: Path,
+            role: str, path: str = "/", **scope: Any) -> MapPage:
+    """The map signed in as a new user of `role` (`scope`: their regions or CPTS), at `path`;
+    the caller closes its tab (`ui.page.context.close()`)."""
+    email = make_user(server, role, **scope)
+    return MapPage(sign_in(browser, server, recorder, email, path), server, screenshots)
+
+
+def create_cpts(api: Any, **body: Any) -> int:
+    """A CPTS created by `POST /api/cpts` with `body`, as the user of the API client `api`;
+    its id."""
+    created = api.post("/api/cpts", json=body)
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])

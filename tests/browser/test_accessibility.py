@@ -17,7 +17,7 @@ import pytest
 
 from app.settings import PROJECT_ROOT
 from tests.browser.conftest import VIEWPORT, LiveServer, Recorder
-from tests.browser.pages import MapPage, commune_facts, make_user, sign_in
+from tests.browser.pages import MapPage, commune_facts, make_user, sign_in, signed_in
 
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -193,25 +193,22 @@ def test_every_view_has_no_serious_or_critical_violation(
         browser: Any, themed_server: LiveServer, screenshots: Path, role: str) -> None:
     server = themed_server
     theme = theme_of(server)
-    recorder = Recorder(server.base_url)
-    page = sign_in(browser, server, recorder, account(server, role), bypass_csp=True)
-    page.on("dialog", lambda dialog: dialog.accept())
-    ui = MapPage(page, server, screenshots)
     failures: dict[str, list[str]] = {}
     summary: dict[str, dict[str, int]] = {}
-    try:
-        for view, roles, reach in VIEWS:
-            if roles is not None and role not in roles:
-                continue
-            reach(ui)
-            result = run_axe(page, screenshots, theme, role, view)
-            summary[view] = counts(result) | {"passes": result["passes"]}
-            if blocking(result):
-                failures[view] = blocking(result)
-    finally:
-        (screenshots / f"axe-summary-{theme}-{role}.json").write_text(
-            json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
-        page.context.close()
+    with signed_in(browser, server, Recorder(server.base_url), screenshots, account(server, role),
+                   bypass_csp=True, accept_dialogs=True) as ui:
+        try:
+            for view, roles, reach in VIEWS:
+                if roles is not None and role not in roles:
+                    continue
+                reach(ui)
+                result = run_axe(ui.page, screenshots, theme, role, view)
+                summary[view] = counts(result) | {"passes": result["passes"]}
+                if blocking(result):
+                    failures[view] = blocking(result)
+        finally:
+            (screenshots / f"axe-summary-{theme}-{role}.json").write_text(
+                json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     assert len(summary) >= 11, summary
     assert not failures, json.dumps(failures, ensure_ascii=False, indent=1)
 
@@ -250,8 +247,9 @@ def test_pages_around_the_map_have_no_serious_or_critical_violation(
 def test_leaflet_controls_speak_french_and_the_scale_is_metric(
         browser: Any, themed_server: LiveServer, screenshots: Path) -> None:
     server = themed_server
-    page = sign_in(browser, server, Recorder(server.base_url), server.admin_email)
-    try:
+    with signed_in(browser, server, Recorder(server.base_url), screenshots,
+                   server.admin_email) as ui:
+        page = ui.page
         page.click("#tab-edit")  # the drawing tools show in the edit view
         titles = page.eval_on_selector_all(
             ".leaflet-control a[title], .leaflet-control button[title]",
@@ -268,5 +266,3 @@ def test_leaflet_controls_speak_french_and_the_scale_is_metric(
         scales = page.eval_on_selector_all(".leaflet-control-scale-line",
                                            "lines => lines.map(l => l.textContent)")
         assert len(scales) == 1 and re.fullmatch(r"\d+ k?m", scales[0]), scales
-    finally:
-        page.context.close()

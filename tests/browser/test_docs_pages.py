@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, VIEWPORT, LiveServer, Recorder
+from tests.browser.conftest import VIEWPORT, LiveServer, Recorder
+from tests.browser.pages import log_in
 
 
 @pytest.fixture
@@ -19,9 +20,7 @@ def signed_in(browser: Any, live_server: LiveServer) -> Iterator[tuple[Any, Reco
     recorder = Recorder(live_server.base_url)
     recorder.attach(page)
     page.goto(live_server.base_url + "/login?next=/docs")
-    page.fill("input[name=email]", live_server.admin_email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server.admin_email)
     page.wait_for_url(live_server.base_url + "/docs")
     try:
         yield page, recorder

@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, VIEWPORT, LiveServer, Recorder
-from tests.browser.pages import MapPage
+from tests.browser.conftest import LiveServer, Recorder
+from tests.browser.pages import MapPage, signed_in
 
 MENTON, ROQUEBRUNE = "06083", "06104"
 TABLE = "essai_navigateur"
 
 
 @pytest.fixture(scope="module")
-def ui(browser: Any, live_server: LiveServer, screenshots: Path) -> Iterator[MapPage]:
+def ui(browser: Any, live_server: LiveServer, screenshots: Path,
+       recorder: Recorder) -> Iterator[MapPage]:
     definition = {
         "table": TABLE, "title": "Essai navigateur", "vintage": "2024", "source": "tests",
         "match": {"code": "codgeo"},
@@ -27,21 +28,12 @@ def ui(browser: Any, live_server: LiveServer, screenshots: Path) -> Iterator[Map
                           files={"file": ("t.csv", f"codgeo;medecins\n{MENTON};12\n"
                                                    f"{ROQUEBRUNE};5\n".encode(), "text/csv")})
         assert answer.status_code == 200, answer.text
-    recorder = Recorder(live_server.base_url)
-    context = browser.new_context(viewport=VIEWPORT, locale="fr-FR")
-    page = context.new_page()
-    recorder.attach(page)
-    page.goto(live_server.base_url + "/")
-    page.fill("input[name=email]", live_server.admin_email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
-    yield MapPage(page, live_server, screenshots)
-    assert not recorder.external(), recorder.external()
-    assert not recorder.errors, recorder.errors
-    assert not [f for f in recorder.failed if "ERR_ABORTED" not in f], recorder.failed
-    assert any("/api/indicators?units=" in url for url in recorder.requests)
-    context.close()
+    with signed_in(browser, live_server, recorder, screenshots, live_server.admin_email) as ui:
+        yield ui
+        assert not recorder.external(), recorder.external()
+        assert not recorder.errors, recorder.errors
+        assert not [f for f in recorder.failed if "ERR_ABORTED" not in f], recorder.failed
+        assert any("/api/indicators?units=" in url for url in recorder.requests)
 
 
 def _indicator_text(ui: MapPage) -> str:
@@ -50,10 +42,7 @@ def _indicator_text(ui: MapPage) -> str:
 
 def test_each_click_updates_the_indicators_of_the_perimeter(ui: MapPage) -> None:
     page = ui.page
-    page.click("#tab-edit")
-    page.click("#edit-new")
-    page.fill("#edit-new-name", "CPTS Diagnostic navigateur")
-    page.click("#edit-new-form button[type=submit]")
+    ui.start_new("CPTS Diagnostic navigateur")
     ui.view(43.79, 7.49, 12)
     for code, expected in ((MENTON, "12 médecins"), (ROQUEBRUNE, "17 médecins"),
                            (ROQUEBRUNE, "12 médecins"), (ROQUEBRUNE, "17 médecins")):

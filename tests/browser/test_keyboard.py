@@ -6,16 +6,13 @@ said in the page's polite live region; Enter opens its fiche in the coverage vie
 or out of the perimeter in the edit mode (painted in the edit colour); every change of the
 edited perimeter is said once (one mutation of the live region per click)."""
 
-from collections.abc import Iterator
 from functools import partial
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from app.db import connect
-from tests.browser.conftest import LiveServer, Recorder
-from tests.browser.pages import MapPage, commune_facts, is_edit_pixel, sign_in
+from tests.browser.conftest import server_in_each_theme
+from tests.browser.pages import MapPage, commune_facts, is_edit_pixel
 
 MENTON, CASTELLAR = "06083", "06035"
 MAX_TABS = 9  # « under 10 Tab presses »
@@ -59,25 +56,10 @@ _COUNT_LIVE = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def recorder(themed_server: LiveServer) -> Recorder:
-    return Recorder(themed_server.base_url)
-
-
-@pytest.fixture(scope="module")
-def ui(browser: Any, themed_server: LiveServer, screenshots: Path,
-       recorder: Recorder) -> Iterator[MapPage]:
-    """The page in each theme (UI_THEME cpts, then dsfr), signed in as the administrator."""
-    page = sign_in(browser, themed_server, recorder, themed_server.admin_email)
-    page.on("dialog", lambda dialog: dialog.accept())
-    yield MapPage(page, themed_server, screenshots)
-    page.context.close()
-
-
-@pytest.fixture(autouse=True)
-def fresh_page(ui: MapPage) -> None:
-    ui.page.reload()
-    ui.page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+# The page in each theme (UI_THEME cpts, then dsfr), signed in as the administrator, loaded
+# again before each test.
+pytestmark = [pytest.mark.page_as(accept_dialogs=True), pytest.mark.usefixtures("fresh_page")]
+server = server_in_each_theme
 
 
 def active(ui: MapPage) -> str:
@@ -201,11 +183,7 @@ def test_the_map_pans_to_keep_the_ring_in_view(ui: MapPage) -> None:
 
 def test_enter_in_the_edit_mode_toggles_the_commune_like_a_click(ui: MapPage) -> None:
     page = ui.page
-    page.click("#tab-edit")
-    page.click("#edit-new")
-    page.fill("#edit-new-name", "CPTS Essai clavier")
-    page.click("#edit-new-form button[type=submit]")
-    page.wait_for_selector("#edit-session:not([hidden])")
+    ui.start_new("CPTS Essai clavier")
     focus_map_on(ui, MENTON)
     west = press(ui, "ArrowLeft")
     name = neighbours(ui, MENTON)[west][0]
@@ -231,11 +209,7 @@ def test_enter_in_the_edit_mode_toggles_the_commune_like_a_click(ui: MapPage) ->
 
 def test_each_change_of_the_perimeter_is_said_once(ui: MapPage) -> None:
     page = ui.page
-    page.click("#tab-edit")
-    page.click("#edit-new")
-    page.fill("#edit-new-name", "CPTS Essai annonces")
-    page.click("#edit-new-form button[type=submit]")
-    page.wait_for_selector("#edit-session:not([hidden])")
+    ui.start_new("CPTS Essai annonces")
     _, lat, lon = commune_facts(ui.server, MENTON)
     ui.view(lat, lon, 12)
     assert page.get_attribute("#edit-figures", "aria-live") is None, \

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, LiveServer, Recorder
-from tests.browser.pages import MapPage, commune_facts, make_user, sign_in
+from tests.browser.conftest import LiveServer, Recorder, server_in_each_theme
+from tests.browser.pages import MapPage, commune_facts, make_user, signed_in
 from tests.browser.test_accessibility import blocking, run_axe
 
 HEIGHT = 768
@@ -60,18 +60,10 @@ _MEASURE = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def recorder(themed_server: LiveServer) -> Recorder:
-    return Recorder(themed_server.base_url)
-
-
-@pytest.fixture(scope="module")
-def ui(browser: Any, themed_server: LiveServer, screenshots: Path,
-       recorder: Recorder) -> Iterator[MapPage]:
-    # (axe-core injected at 800 px: the page's CSP bypassed, as in test_accessibility.py)
-    page = sign_in(browser, themed_server, recorder, themed_server.admin_email, bypass_csp=True)
-    yield MapPage(page, themed_server, screenshots)
-    page.context.close()
+# The administrator's page in each theme (axe-core injected at 800 px: the page's CSP
+# bypassed, as in test_accessibility.py).
+pytestmark = pytest.mark.page_as(bypass_csp=True)
+server = server_in_each_theme
 
 
 def shot_name(ui: MapPage, name: str) -> str:
@@ -241,9 +233,9 @@ def test_the_page_holds_at_every_width_without_errors(ui: MapPage, recorder: Rec
 def test_the_longest_role_label_fits_at_800_px(browser: Any, themed_server: LiveServer,
                                                screenshots: Path) -> None:
     observer = make_user(themed_server, "observer", regions=("93",))
-    page = sign_in(browser, themed_server, Recorder(themed_server.base_url), observer)
-    try:
-        ui = MapPage(page, themed_server, screenshots)
+    with signed_in(browser, themed_server, Recorder(themed_server.base_url), screenshots,
+                   observer) as ui:
+        page = ui.page
         screen = measure(ui, 800)
         assert page.text_content(".role-badge") == "observateur (task force)"
         assert screen["scrollWidth"] == screen["clientWidth"] == 800
@@ -251,27 +243,17 @@ def test_the_longest_role_label_fits_at_800_px(browser: Any, themed_server: Live
         assert screen["search"]["width"] >= MIN_SEARCH_WIDTH
         title = str(page.get_attribute(".role-badge", "title"))
         assert "observateur (task force)" in title and observer in title, "the whole label"
-    finally:
-        page.context.close()
 
 
 # --- a phone ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def phone(browser: Any, themed_server: LiveServer, screenshots: Path) -> Iterator[MapPage]:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2, locale="fr-FR", bypass_csp=True)
-    page = context.new_page()
-    recorder = Recorder(themed_server.base_url)
-    recorder.attach(page)
-    page.goto(themed_server.base_url + "/")
-    page.fill("input[name=email]", themed_server.admin_email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
-    yield MapPage(page, themed_server, screenshots)
-    assert recorder.errors == []
-    context.close()
+def phone(browser: Any, server: LiveServer, screenshots: Path) -> Iterator[MapPage]:
+    recorder = Recorder(server.base_url)
+    with signed_in(browser, server, recorder, screenshots, server.admin_email, bypass_csp=True,
+                   viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2) as ui:
+        yield ui
+        assert recorder.errors == []
 
 
 def test_a_phone_reads_a_commune_fiche_and_the_coverage(phone: MapPage) -> None:

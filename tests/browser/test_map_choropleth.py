@@ -15,7 +15,7 @@ import pytest
 
 from app.db import connect
 from tests.browser.conftest import LiveServer, Recorder, fixture_perimeters
-from tests.browser.pages import MapPage, commune_facts, make_user, sign_in
+from tests.browser.pages import MapPage, commune_facts, create_cpts, make_user, signed_in
 from tests.browser.test_map_manage import archive
 
 VALUES = {"06083": 30, "06104": 5, "06150": 12, "06088": 800, "06123": 2, "06159": 9}
@@ -31,6 +31,16 @@ _OVERVIEW_PIXEL = """([x, y]) => new Promise((done) => requestAnimationFrame(() 
     Math.floor((x - rect.left) * canvas.width / rect.width),
     Math.floor((y - rect.top) * canvas.height / rect.height), 1, 1).data]);
 }))"""
+
+
+def _zoomed_in_on(ui: MapPage, commune: str, query: dict[str, str]) -> dict[str, Any]:
+    """The map zoomed in on `commune` until the legend is the communes'; the indicator's map by
+    commune as the API gives it (`query`: GET /api/indicators/map's parameters)."""
+    _, lat, lon = commune_facts(ui.server, commune)
+    ui.view(lat, lon, 10)
+    ui.wait_until("document.querySelector('#choropleth-legend').dataset.level === 'commune'")
+    with ui.server.api() as api:
+        return dict(api.get("/api/indicators/map", params=query).json())
 
 
 def _upload(live_server: LiveServer, definition: dict[str, Any], body: str) -> None:
@@ -114,19 +124,18 @@ def _tables(live_server: LiveServer) -> None:
 
 
 @pytest.fixture(scope="module")
-def agent(browser: Any, live_server: LiveServer, screenshots: Path) -> Iterator[MapPage]:
+def agent(browser: Any, live_server: LiveServer, screenshots: Path,
+          recorder: Recorder) -> Iterator[MapPage]:
     """An ARS agent of Provence-Alpes-Côte d'Azur on the map, the tables loaded."""
     _tables(live_server)
-    recorder = Recorder(live_server.base_url)
     email = make_user(live_server, "ars", regions=("93",))
-    ui = MapPage(sign_in(browser, live_server, recorder, email), live_server, screenshots)
-    located: list[str] = []
-    ui.page.on("console", lambda message: located.append(f"{message.text} {message.location}")
-               if message.type == "error" else None)
-    yield ui
-    assert not recorder.errors, (located, recorder.errors)
-    assert not recorder.external(), recorder.external()
-    ui.page.context.close()
+    with signed_in(browser, live_server, recorder, screenshots, email) as ui:
+        located: list[str] = []
+        ui.page.on("console", lambda message: located.append(
+            f"{message.text} {message.location}") if message.type == "error" else None)
+        yield ui
+        assert not recorder.errors, (located, recorder.errors)
+        assert not recorder.external(), recorder.external()
 
 
 def test_an_indicator_paints_the_communes_in_their_class_colour(agent: MapPage) -> None:
@@ -187,11 +196,7 @@ def test_below_zoom_8_each_cpts_is_painted_in_its_class_and_the_legend_follows(
     ui.shot("81-indicateur-par-cpts")
     # zooming in: the communes in their own classes, the legend of the communes
     commune = perimeters[BIG][0]
-    _, lat, lon = commune_facts(live_server, commune)
-    ui.view(lat, lon, 10)
-    ui.wait_until("document.querySelector('#choropleth-legend').dataset.level === 'commune'")
-    with live_server.api() as api:
-        communes = api.get("/api/indicators/map", params={"indicator": "essai_cpts.lits"}).json()
+    communes = _zoomed_in_on(ui, commune, {"indicator": "essai_cpts.lits"})
     ui.tiles_drawn()
     assert set(ui.paint(commune)["fills"]) == {communes["classes"][commune].lower()}
     assert _legend(page)[-1] == "Sans donnée" and "commune" in _legend(page)[0]
@@ -233,12 +238,7 @@ def test_the_share_of_the_population_in_one_category_is_mapped(agent: MapPage) -
     ui.shot("82-part-en-zip-par-cpts")
     # per commune: 1 in ZIP, 0 elsewhere
     commune = perimeters[SMALL][0]
-    _, lat, lon = commune_facts(live_server, commune)
-    ui.view(lat, lon, 10)
-    ui.wait_until("document.querySelector('#choropleth-legend').dataset.level === 'commune'")
-    with live_server.api() as api:
-        communes = api.get("/api/indicators/map", params={
-            "indicator": "essai_zonage.zonage", "category": "ZIP"}).json()
+    communes = _zoomed_in_on(ui, commune, {"indicator": "essai_zonage.zonage", "category": "ZIP"})
     assert communes["values"][commune] == 1.0
     ui.tiles_drawn()
     assert set(ui.paint(commune)["fills"]) == {communes["classes"][commune].lower()}
@@ -262,12 +262,9 @@ def test_the_overview_names_the_cpts_under_the_pointer_never_a_hidden_draft(
     secret = f"Brouillon confidentiel {uuid.uuid4().hex[:6]}"
     inner = _inner_code(live_server, riviera)
     with live_server.api() as api:  # an administrator's draft, not submitted: private
-        created = api.post("/api/cpts", json={"name": secret, "status": "pre_projet",
-                                              "communes": [inner]})
-        assert created.status_code == 201, created.text
+        draft_id = create_cpts(api, name=secret, status="pre_projet", communes=[inner])
         # positive control: the administrator's overview holds it, overlapping the Riviera
         mine = api.get("/api/map/overview").json()
-    draft_id = created.json()["id"]
     assert secret in {c["name"] for c in mine["cpts"]}
     assert any(draft_id in o["cpts"] for o in mine["overlaps"])
     try:

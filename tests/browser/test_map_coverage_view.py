@@ -2,28 +2,13 @@
 stage and by département drawn from the figures `GET /api/coverage` gives (Chart.js served by
 the app), the overlapping communes listed and opened with a click, and the exports."""
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.browser.conftest import LiveServer, Recorder
-from tests.browser.pages import MapPage, make_user, sign_in
+from tests.browser.pages import MapPage
 
-
-@pytest.fixture(scope="module")
-def recorder(live_server: LiveServer) -> Recorder:
-    return Recorder(live_server.base_url)
-
-
-@pytest.fixture(scope="module")
-def ui(browser: Any, live_server: LiveServer, screenshots: Path,
-       recorder: Recorder) -> Iterator[MapPage]:
-    email = make_user(live_server, "ars", regions=("93",))
-    page = sign_in(browser, live_server, recorder, email)
-    yield MapPage(page, live_server, screenshots)
-    page.context.close()
+pytestmark = pytest.mark.page_as("ars", regions=("93",))
 
 
 def test_charts_overlaps_and_exports_of_a_territory_chosen_by_name(

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import VIEWPORT, LiveServer, Recorder, fixture_perimeters
-from tests.browser.pages import MapPage, make_user, sign_in
+from tests.browser.pages import open_as
 from tests.browser.test_map_manage import open_in_edit
 
 RIVIERA = "CPTS DE LA RIVIERA FRANCAISE"
@@ -16,8 +16,7 @@ RIVIERA = "CPTS DE LA RIVIERA FRANCAISE"
 def test_the_csv_downloaded_from_the_panel_carries_the_cpts_and_its_total(
         browser: Any, live_server: LiveServer, screenshots: Path, tmp_path: Path) -> None:
     recorder = Recorder(live_server.base_url)
-    email = make_user(live_server, "ars", regions=("93",))
-    ui = MapPage(sign_in(browser, live_server, recorder, email), live_server, screenshots)
+    ui = open_as(browser, live_server, recorder, screenshots, "ars", regions=("93",))
     page = ui.page
     cpts_id = live_server.cpts_ids[RIVIERA]
     open_in_edit(ui, cpts_id)

@@ -11,7 +11,7 @@ from app.auth.audit import Actor
 from app.auth.policy import Role, User
 from app.db import connect
 from tests.browser.conftest import LiveServer, Recorder
-from tests.browser.pages import MapPage, make_user, sign_in
+from tests.browser.pages import MapPage, create_cpts, make_user, open_as, sign_in
 
 
 def archive(api: httpx.Client, cpts_id: int) -> None:
@@ -55,19 +55,13 @@ def test_an_agent_renames_archives_and_restores_and_sees_a_scenario_marked(
         browser: Any, live_server: LiveServer, screenshots: Path) -> None:
     recorder = Recorder(live_server.base_url)
     with live_server.api() as api:
-        created = api.post("/api/cpts", json={"name": "CPTS À renommer",
-                                              "communes": ["06150", "06075"],
-                                              "status": "lettre_intention"})
-        assert created.status_code == 201, created.text
-    cpts_id = int(created.json()["id"])
+        cpts_id = create_cpts(api, name="CPTS À renommer", communes=["06150", "06075"],
+                              status="lettre_intention")
     email = make_user(live_server, "ars", regions=("93",))
     with live_server.api() as api:
         api.headers["Authorization"] = f"Bearer {_token_of(live_server, email)}"
-        scenario = api.post("/api/cpts", json={"name": "Scénario de l'agence",
-                                               "communes": ["06001", "06002"],
-                                               "is_scenario": True})
-        assert scenario.status_code == 201, scenario.text
-    scenario_id = int(scenario.json()["id"])
+        scenario_id = create_cpts(api, name="Scénario de l'agence", communes=["06001", "06002"],
+                                  is_scenario=True)
 
     try:
         _rename_archive_restore_and_scenario(browser, live_server, screenshots, recorder, email,
@@ -128,8 +122,7 @@ def test_an_observer_gets_no_rename_nor_archive(browser: Any, live_server: LiveS
                                                 screenshots: Path) -> None:
     recorder = Recorder(live_server.base_url)
     cpts_id = next(iter(live_server.cpts_ids.values()))
-    email = make_user(live_server, "observer", regions=("93",))
-    ui = MapPage(sign_in(browser, live_server, recorder, email), live_server, screenshots)
+    ui = open_as(browser, live_server, recorder, screenshots, "observer", regions=("93",))
     open_in_edit(ui, cpts_id)
     assert ui.page.text_content("#edit-manage") == ""
     assert ui.page.query_selector("#manage-archive") is None

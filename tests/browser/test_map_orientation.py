@@ -7,25 +7,12 @@ carries the view so that a link opens the same map."""
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.browser.conftest import LiveServer, Recorder
-from tests.browser.pages import MapPage, commune_facts, is_edit_pixel, make_user, sign_in
+from tests.browser.pages import commune_facts, is_edit_pixel, open_as
 
 MENTON = "06083"
 RIVIERA = "CPTS DE LA RIVIERA FRANCAISE"
 RED = (0xD7, 0x19, 0x1C)
-
-
-@pytest.fixture(scope="module")
-def recorder(live_server: LiveServer) -> Recorder:
-    return Recorder(live_server.base_url)
-
-
-def open_as(browser: Any, server: LiveServer, recorder: Recorder, screenshots: Path,
-            role: str, path: str = "/", **scope: Any) -> MapPage:
-    email = make_user(server, role, **scope)
-    return MapPage(sign_in(browser, server, recorder, email, path), server, screenshots)
 
 
 def test_an_ars_agent_opens_on_their_region_with_names_written(

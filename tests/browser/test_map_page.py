@@ -4,45 +4,15 @@ save, list the zones blanches of the fixture, open the standalone HTML export fr
 A screenshot of each step is saved in tests/output/screenshots/."""
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from app.db import connect
-from tests.browser.conftest import (
-    PASSWORD,
-    VIEWPORT,
-    LiveServer,
-    Recorder,
-    fixture_white_communes,
-)
+from tests.browser.conftest import VIEWPORT, LiveServer, Recorder, fixture_white_communes
 from tests.browser.pages import MapPage, commune_facts, people
 
 MENTON, ROQUEBRUNE, GORBIO = "06083", "06104", "06067"
 NEW_CPTS = "CPTS Essai navigateur"
-
-
-@pytest.fixture(scope="module")
-def recorder(live_server: LiveServer) -> Recorder:
-    return Recorder(live_server.base_url)
-
-
-@pytest.fixture(scope="module")
-def ui(browser: Any, live_server: LiveServer, screenshots: Path,
-       recorder: Recorder) -> Iterator[MapPage]:
-    context = browser.new_context(viewport=VIEWPORT, locale="fr-FR", accept_downloads=True)
-    page = context.new_page()
-    recorder.attach(page)
-    page.goto(live_server.base_url + "/")
-    assert page.url.startswith(live_server.base_url + "/login"), "anonymous: to the login page"
-    page.fill("input[name=email]", live_server.admin_email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
-    yield MapPage(page, live_server, screenshots)
-    context.close()
 
 
 def test_the_page_loads_in_french_with_no_failed_and_no_external_request(
@@ -75,10 +45,7 @@ def test_a_click_on_a_commune_opens_its_card(ui: MapPage) -> None:
 def test_in_edit_mode_a_click_adds_a_commune_and_the_panel_shows_its_population(
         ui: MapPage, live_server: LiveServer) -> None:
     page = ui.page
-    page.click("#tab-edit")
-    page.click("#edit-new")
-    page.fill("#edit-new-name", NEW_CPTS)
-    page.click("#edit-new-form button[type=submit]")
+    ui.start_new(NEW_CPTS)
     ui.view(43.79, 7.49, 12)
     menton, _, _ = commune_facts(live_server, MENTON)
     assert ui.figures_after(lambda: ui.click_commune(MENTON)) == people(menton)

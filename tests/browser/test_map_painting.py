@@ -6,19 +6,16 @@ the legend, and after « Rattacher… → Ouvrir en édition ». A rectangle who
 commune finishes and adds exactly the communes of its selection; clicks made while a shape is
 drawn toggle nothing."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveServer, Recorder
+from tests.browser.conftest import LiveServer
 from tests.browser.pages import (
     EDIT_FILL,
     MapPage,
     commune_facts,
     is_edit_pixel,
-    sign_in,
 )
 
 MENTON, ROQUEBRUNE, SOSPEL = "06083", "06104", "06136"
@@ -28,25 +25,8 @@ CAPTURE_DRAWN = ("() => { const map = window[window.cptsMap.config.names.map]; "
                  "window.drawnForTest = event.layer.toGeoJSON().geometry; }); }")
 
 
-@pytest.fixture(scope="module")
-def recorder(live_server: LiveServer) -> Recorder:
-    return Recorder(live_server.base_url)
-
-
-@pytest.fixture(scope="module")
-def ui(browser: Any, live_server: LiveServer, screenshots: Path,
-       recorder: Recorder) -> Iterator[MapPage]:
-    page = sign_in(browser, live_server, recorder, live_server.admin_email)
-    page.on("dialog", lambda dialog: dialog.accept())
-    yield MapPage(page, live_server, screenshots)
-    page.context.close()
-
-
-@pytest.fixture(autouse=True)
-def fresh_page(ui: MapPage) -> None:
-    """Each test starts from a freshly loaded page (nothing open from the previous one)."""
-    ui.page.reload()
-    ui.page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+# The administrator's page, loaded again before each test (nothing open from the previous one).
+pytestmark = [pytest.mark.page_as(accept_dialogs=True), pytest.mark.usefixtures("fresh_page")]
 
 
 def cpts_communes(server: LiveServer, cpts_id: int) -> set[str]:
@@ -63,15 +43,6 @@ def selection(server: LiveServer, geometry: dict[str, Any]) -> set[str]:
     return set(answer.json()["communes"])
 
 
-def start_new(ui: MapPage, name: str) -> None:
-    page = ui.page
-    page.click("#tab-edit")
-    page.click("#edit-new")
-    page.fill("#edit-new-name", name)
-    page.click("#edit-new-form button[type=submit]")
-    page.wait_for_selector("#edit-session:not([hidden])")
-
-
 def wait_opened(ui: MapPage, cpts_id: int) -> None:
     ui.wait_until(f"document.querySelector('#edit-session').dataset.opened === '{cpts_id}'")
     ui.tiles_drawn()
@@ -86,7 +57,7 @@ def assert_all_painted(ui: MapPage, codes: set[str]) -> None:
 
 def test_communes_clicked_after_commencer_are_painted_at_once(ui: MapPage) -> None:
     page = ui.page
-    start_new(ui, "CPTS Essai peinture")
+    ui.start_new("CPTS Essai peinture")
     ui.view(43.79, 7.49, 12)
     before = {code: ui.paint(code) for code in (MENTON, ROQUEBRUNE)}
     assert before[MENTON]["pixel"] and not is_edit_pixel(before[MENTON]["pixel"])
@@ -175,7 +146,7 @@ def test_attach_then_open_in_edit_paints_the_cpts_with_the_zone(
 def test_a_rectangle_ending_over_a_commune_adds_exactly_its_communes(
         ui: MapPage, live_server: LiveServer) -> None:
     page = ui.page
-    start_new(ui, "CPTS Essai rectangle")
+    ui.start_new("CPTS Essai rectangle")
     ui.view(43.82, 7.47, 11)
     start = ui.screen_point(*commune_facts(live_server, SOSPEL)[1:])
     end = ui.screen_point(*commune_facts(live_server, MENTON)[1:])
@@ -221,7 +192,7 @@ def test_a_rectangle_ending_over_a_commune_adds_exactly_its_communes(
 
 def test_lasso_clicks_toggle_no_commune(ui: MapPage, live_server: LiveServer) -> None:
     page = ui.page
-    start_new(ui, "CPTS Essai lasso")
+    ui.start_new("CPTS Essai lasso")
     ui.view(43.78, 7.45, 12)
     width, height = page.evaluate("() => { const r = window[window.cptsMap.config.names.map]"
                                   ".getContainer().getBoundingClientRect(); "

@@ -11,7 +11,7 @@ from app.db import connect
 from app.domain.cpts_colours import PALETTE, neighbours
 from app.repo.reference import read_graph
 from tests.browser.conftest import LiveServer, Recorder, fixture_white_communes
-from tests.browser.pages import MapPage, commune_facts, make_user, sign_in
+from tests.browser.pages import commune_facts, open_as
 
 NICE = "06088"
 
@@ -78,8 +78,7 @@ def _bordering_pair(server: LiveServer, listing: list[dict[str, Any]]) -> tuple[
 def test_neighbours_zones_blanches_and_overlaps_as_painted(
         browser: Any, live_server: LiveServer, screenshots: Path) -> None:
     recorder = Recorder(live_server.base_url)
-    email = make_user(live_server, "ars", regions=("93",))
-    ui = MapPage(sign_in(browser, live_server, recorder, email), live_server, screenshots)
+    ui = open_as(browser, live_server, recorder, screenshots, "ars", regions=("93",))
     page = ui.page
     listing = _listing(page)
     assert listing and all(c["colour"] is not None for c in listing)

@@ -3,30 +3,16 @@
 field, a new CPTS shows no « Avant : 0 habitant », the zoom buttons speak French and the
 commune card comes before the folded legend."""
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveServer, Recorder
-from tests.browser.pages import MapPage, commune_facts, make_user, sign_in
+from tests.browser.conftest import LiveServer
+from tests.browser.pages import MapPage, commune_facts
 
 MENTON = "06083"
 
 
-@pytest.fixture(scope="module")
-def recorder(live_server: LiveServer) -> Recorder:
-    return Recorder(live_server.base_url)
-
-
-@pytest.fixture(scope="module")
-def ui(browser: Any, live_server: LiveServer, screenshots: Path,
-       recorder: Recorder) -> Iterator[MapPage]:
-    email = make_user(live_server, "carrier")
-    page = sign_in(browser, live_server, recorder, email)
-    yield MapPage(page, live_server, screenshots)
-    page.context.close()
+pytestmark = pytest.mark.page_as("carrier")
 
 
 def test_zoom_buttons_in_french_and_the_card_before_the_folded_legend(ui: MapPage) -> None:

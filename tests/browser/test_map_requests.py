@@ -6,23 +6,19 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import LiveServer, Recorder
-from tests.browser.pages import MapPage, make_user, sign_in
+from tests.browser.pages import create_cpts, open_as
 
 
 def test_an_agent_sees_the_request_the_message_and_validates(
         browser: Any, live_server: LiveServer, screenshots: Path) -> None:
     recorder = Recorder(live_server.base_url)
     with live_server.api() as api:
-        created = api.post("/api/cpts", json={"name": "CPTS Demande de stade",
-                                              "communes": ["06150", "06075"],
-                                              "status": "lettre_intention"})
-        assert created.status_code == 201, created.text
-        cpts_id = created.json()["id"]
+        cpts_id = create_cpts(api, name="CPTS Demande de stade", communes=["06150", "06075"],
+                              status="lettre_intention")
         asked = api.post(f"/api/cpts/{cpts_id}/stage-request",
                          json={"comment": "Projet de santé déposé le 3 mars"})
         assert asked.status_code in (200, 201, 204), asked.text
-    email = make_user(live_server, "ars", regions=("93",))
-    ui = MapPage(sign_in(browser, live_server, recorder, email), live_server, screenshots)
+    ui = open_as(browser, live_server, recorder, screenshots, "ars", regions=("93",))
     page = ui.page
     page.wait_for_selector(f"#requests [data-request='{cpts_id}']")
     assert "CPTS Demande de stade" in str(page.text_content("#requests"))

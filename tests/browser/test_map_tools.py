@@ -10,7 +10,7 @@ import httpx
 
 from app.db import connect
 from tests.browser.conftest import LiveServer, Recorder
-from tests.browser.pages import MapPage, make_user, sign_in
+from tests.browser.pages import MapPage, make_user, open_as, sign_in
 from tests.browser.test_map_manage import archive
 
 
@@ -27,8 +27,7 @@ def _upload(page: Any, name: str, text: str) -> None:
 def test_an_agent_imports_a_listing_after_reading_its_dry_run(
         browser: Any, live_server: LiveServer, screenshots: Path) -> None:
     recorder = Recorder(live_server.base_url)
-    email = make_user(live_server, "ars", regions=("93",))
-    ui = MapPage(sign_in(browser, live_server, recorder, email), live_server, screenshots)
+    ui = open_as(browser, live_server, recorder, screenshots, "ars", regions=("93",))
     page = ui.page
     assert page.is_visible("#import-box"), "an agency sees the import"
     page.click("#import-box > summary")
@@ -80,8 +79,7 @@ def test_an_agent_imports_a_listing_after_reading_its_dry_run(
 def test_an_observer_has_no_import(browser: Any, live_server: LiveServer,
                                    screenshots: Path) -> None:
     recorder = Recorder(live_server.base_url)
-    email = make_user(live_server, "observer", regions=("93",))
-    ui = MapPage(sign_in(browser, live_server, recorder, email), live_server, screenshots)
+    ui = open_as(browser, live_server, recorder, screenshots, "observer", regions=("93",))
     assert ui.page.is_hidden("#import-box")
     ui.page.context.close()
 

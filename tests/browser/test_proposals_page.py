@@ -5,17 +5,14 @@ is the colour its shape is painted in on the map's canvas, and two neighbouring 
 painted differently — with the options' sliders; the agency's « Enregistrer comme scénario » is
 offered (saving is tested in tests/test_proposals_api.py)."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import shapely
 from shapely.geometry import shape
 from shapely.ops import polylabel
 
 from app.domain.cpts_colours import PALETTE
-from tests.browser.conftest import PASSWORD, VIEWPORT, LiveServer
+from tests.browser.conftest import LiveServer
 from tests.browser.pages import MapPage
 
 # What the screen shows of the plan: the computed background of each row's swatch, and the RGBA
@@ -84,19 +81,6 @@ def shown_as_listed(ui: MapPage, server: LiveServer, body: dict[str, Any], keys:
     for a, b in neighbours:
         assert painted["pixels"][a][:3] != painted["pixels"][b][:3], (a, b)
     return neighbours
-
-
-@pytest.fixture(scope="module")
-def ui(browser: Any, live_server: LiveServer, screenshots: Path) -> Iterator[MapPage]:
-    context = browser.new_context(viewport=VIEWPORT, locale="fr-FR")
-    page = context.new_page()
-    page.goto(live_server.base_url + "/")
-    page.fill("input[name=email]", live_server.admin_email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
-    yield MapPage(page, live_server, screenshots)
-    context.close()
 
 
 def test_a_plan_is_proposed_drawn_and_listed_for_the_chosen_territory(

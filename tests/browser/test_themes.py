@@ -8,15 +8,14 @@ neither is, no page names a DSFR file, and the browser never asks for one. The a
 statement is public and linked from the map and the login page in both themes.
 """
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.browser.conftest import VIEWPORT, LiveServer, Recorder
-from tests.browser.pages import MapPage, sign_in
+from tests.browser.conftest import VIEWPORT, LiveServer, Recorder, server_in_each_theme
+from tests.browser.pages import MapPage
 
 VIEWS = {"coverage": "#tab-coverage", "edit": "#tab-edit", "white": "#tab-white"}
 WIDTHS = (1366, 800)
@@ -48,17 +47,7 @@ def is_dsfr(url: str) -> bool:
     return "dsfr" in url.lower() or "/theme/" in url or "marianne" in url.lower()
 
 
-@pytest.fixture(scope="module")
-def recorder(themed_server: LiveServer) -> Recorder:
-    return Recorder(themed_server.base_url)
-
-
-@pytest.fixture(scope="module")
-def ui(browser: Any, themed_server: LiveServer, screenshots: Path,
-       recorder: Recorder) -> Iterator[MapPage]:
-    page = sign_in(browser, themed_server, recorder, themed_server.admin_email)
-    yield MapPage(page, themed_server, screenshots)
-    page.context.close()
+server = server_in_each_theme  # the administrator's page in each theme
 
 
 def theme_of(server: LiveServer) -> str:
