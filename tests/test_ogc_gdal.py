@@ -7,8 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,11 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from app.main import create_app
 from app.settings import Settings
 from tests.auth_fixtures import ClientAs, MakeAccount
+from tests.serving import serving
 
 OGR2OGR = shutil.which("ogr2ogr") or "/usr/bin/ogr2ogr"
 OGRINFO = shutil.which("ogrinfo") or "/usr/bin/ogrinfo"
@@ -35,21 +32,8 @@ def server(database: str) -> Iterator[str]:
     if not Path(OGR2OGR).exists():
         pytest.fail("ogr2ogr is missing: `make gdal` installs Debian's gdal-bin")
     settings = Settings(database_url=database, log_level="WARNING")
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    port = running.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        running.should_exit = True
-        thread.join(timeout=15)
+    with serving(settings, log_level="warning") as base_url:
+        yield base_url
 
 
 def _env(token: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ bidirectional characters in names, loose If-Match, forged X-Forwarded-For, raw f
 import json
 import re
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from app.auth.audit import Actor
@@ -32,7 +30,7 @@ from app.services import docs_assets
 from app.settings import Settings
 from app.validation_fr import french_validation_message
 from tests.auth_fixtures import Account, ClientAs, MakeAccount, sign_in
-from tests.conftest import free_port
+from tests.serving import serving
 
 NICE_EST = ["06088", "06059", "06134"]  # Nice, La Trinité, Saint-André-de-la-Roche
 ENGLISH = re.compile(r"\b(Input should|Field required|Expecting value|field larger|"
@@ -59,20 +57,8 @@ def assert_french(problem: dict[str, Any]) -> None:
 def live_server(settings: Settings) -> Iterator[str]:
     """The application served by uvicorn with the options of `cpts serve`, on a free local
     port, in a thread: requests arrive over a real socket from 127.0.0.1."""
-    port = free_port()
-    options = server_options(settings) | {"host": "127.0.0.1", "port": port}
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), **options))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serving(settings, **server_options(settings)) as base_url:
+        yield base_url
 
 
 # --- 1. Parallel imports of one new name create one CPTS ------------------------------------------
