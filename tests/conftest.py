@@ -18,7 +18,7 @@ from app.main import create_app
 from app.migrations import upgrade
 from app.settings import PROJECT_ROOT, Settings
 
-pytest_plugins = ["tests.auth_fixtures"]
+pytest_plugins = ["tests.auth_fixtures", "tests.coverage_support"]
 DEFAULT_TEST_DEPARTEMENTS = "06,12,13,15,42,69,75,92,93,94"
 
 

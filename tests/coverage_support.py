@@ -19,12 +19,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import pytest
+from fastapi.testclient import TestClient
+
 from app.auth import api_tokens
 from app.auth.audit import Actor
 from app.auth.policy import Role
 from app.auth.users import create_user
 from app.db import Conn, connect
 from app.dbadmin import drop_database, ensure_database, with_database
+from app.main import create_app
 from app.migrations import upgrade
 from app.services import cpts as cpts_service
 from app.settings import Settings
@@ -138,6 +142,21 @@ def scratch_database() -> Iterator[Scratch]:
         if _holders == 0:
             url, _scratch = _scratch.url, None
             drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def scratch() -> Iterator[Scratch]:
+    """The scratch database of the coverage tests (a fixture: tests/conftest.py loads this
+    module as a plugin)."""
+    with scratch_database() as database:
+        yield database
+
+
+@pytest.fixture(scope="module")
+def api(scratch: Scratch) -> Iterator[TestClient]:
+    """The application on the scratch database."""
+    with TestClient(create_app(scratch.settings)) as test_client:
+        yield test_client
 
 
 def bearer(url: str, role: Role, *, regions: tuple[str, ...] = (),

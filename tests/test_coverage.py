@@ -3,7 +3,6 @@
 """
 
 import hashlib
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -37,7 +36,6 @@ from tests.coverage_support import (
     counted_perimeters,
     read_units,
     reference,
-    scratch_database,
     zones_of,
 )
 
@@ -234,12 +232,6 @@ def test_scope_and_stages_are_checked() -> None:
 
 
 # --- The generated scenario, against GeoPandas ----------------------------------------------
-
-@pytest.fixture(scope="session")
-def scratch() -> Iterator[Scratch]:
-    with scratch_database() as database:
-        yield database
-
 
 def scenario_view(scratch: Scratch, statuses: str | None) -> dict[str, Any]:
     with connect(scratch.url) as conn:

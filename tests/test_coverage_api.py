@@ -4,7 +4,6 @@ named; the GeoJSON, CSV and XLSX exports."""
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,7 +17,6 @@ from app.api.coverage import CoverageOut
 from app.auth.policy import Role
 from app.db import connect
 from app.domain.coverage import parse_statuses
-from app.main import create_app
 from tests.coverage_support import (
     FIXTURE_DEPARTEMENT,
     FIXTURE_STAGES,
@@ -28,7 +26,6 @@ from tests.coverage_support import (
     counted_perimeters,
     read_units,
     reference,
-    scratch_database,
     zones_of,
 )
 
@@ -39,18 +36,6 @@ NICE_CPTS = ("CPTS NICE CENTRE NICE EST", "CPTS NICE NORD ET SES COLLINES",
 METROPOLE_NICE = "200030195"
 TODAY = date.today()
 YESTERDAY = TODAY - timedelta(days=1)
-
-
-@pytest.fixture(scope="session")
-def scratch() -> Iterator[Scratch]:
-    with scratch_database() as database:
-        yield database
-
-
-@pytest.fixture(scope="module")
-def api(scratch: Scratch) -> Iterator[TestClient]:
-    with TestClient(create_app(scratch.settings)) as test_client:
-        yield test_client
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ the cap, the same seed giving the same plan; who may ask, what they are told, an
 saved as agency scenarios that never count."""
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -15,7 +15,6 @@ from app.auth.policy import Role
 from app.db import connect
 from app.domain.cpts_colours import PALETTE
 from app.domain.perimeter import ReferenceGraph
-from app.main import create_app
 from app.repo.reference import read_graph
 from app.services.proposals import apart_from_drawn
 from tests.coverage_support import (
@@ -23,23 +22,10 @@ from tests.coverage_support import (
     SCENARIO_REGION,
     Scratch,
     bearer,
-    scratch_database,
 )
 
 Headers = dict[str, str]
 FLOOR = 40_000
-
-
-@pytest.fixture(scope="session")
-def scratch() -> Iterator[Scratch]:
-    with scratch_database() as database:
-        yield database
-
-
-@pytest.fixture(scope="module")
-def api(scratch: Scratch) -> Iterator[TestClient]:
-    with TestClient(create_app(scratch.settings)) as test_client:
-        yield test_client
 
 
 @pytest.fixture(scope="module")
