@@ -51,6 +51,40 @@ _PAINT = """async ([code, lat, lon]) => {
 }"""
 
 
+# The RGBA pixels of the communes' tile canvases in a block of screen pixels (row by row).
+_TILE_PIXELS = """([x0, y0, width, height]) => {
+  const config = window.cptsMap.config;
+  const layer = window[config.names.layers.communes];
+  const level = layer._levels && layer._levels[layer._tileZoom];
+  const canvases = level ? [...level.el.querySelectorAll("canvas")] : [];
+  const pixels = [];
+  for (let y = y0; y < y0 + height; y += 1) {
+    for (let x = x0; x < x0 + width; x += 1) {
+      let found = null;
+      for (const canvas of canvases) {
+        const rect = canvas.getBoundingClientRect();
+        if (x < rect.left || x >= rect.right || y < rect.top || y >= rect.bottom) continue;
+        found = [...canvas.getContext("2d").getImageData(
+          Math.floor((x - rect.left) * canvas.width / rect.width),
+          Math.floor((y - rect.top) * canvas.height / rect.height), 1, 1).data];
+      }
+      pixels.push(found);
+    }
+  }
+  return pixels;
+}"""
+
+# The RGBA pixel of the overview's canvas (the CPTS outlines below zoom 8) at a screen point.
+_OVERVIEW_PIXEL = """([x, y]) => new Promise((done) => requestAnimationFrame(() => {
+  const canvas = document.querySelector("canvas.cpts-overview");
+  if (!canvas) return done(null);
+  const rect = canvas.getBoundingClientRect();
+  done([...canvas.getContext("2d").getImageData(
+    Math.floor((x - rect.left) * canvas.width / rect.width),
+    Math.floor((y - rect.top) * canvas.height / rect.height), 1, 1).data]);
+}))"""
+
+
 def people(value: int) -> str:
     return f"{value:,}".replace(",", NNBSP)
 
@@ -117,6 +151,17 @@ class MapPage:
     def click_commune(self, code: str) -> None:
         _, lat, lon = commune_facts(self.server, code)
         self.page.mouse.click(*self.screen_point(lat, lon))
+
+    def tile_pixels(self, x0: int, y0: int, width: int,
+                    height: int) -> list[list[int] | None]:
+        """The RGBA pixels of the communes' tile canvases in a block of screen pixels, row by
+        row (None where no canvas is)."""
+        return list(self.page.evaluate(_TILE_PIXELS, [x0, y0, width, height]))
+
+    def overview_pixel(self, x: float, y: float) -> list[int] | None:
+        """The RGBA pixel of the overview's canvas at a screen point, after the next frame."""
+        pixel = self.page.evaluate(_OVERVIEW_PIXEL, [x, y])
+        return None if pixel is None else list(pixel)
 
     def start_new(self, name: str) -> None:
         """« Nouvelle CPTS » in the edit tab: an empty perimeter named `name` being edited."""

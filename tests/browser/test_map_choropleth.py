@@ -22,17 +22,6 @@ VALUES = {"06083": 30, "06104": 5, "06150": 12, "06088": 800, "06123": 2, "06159
 NICE = "06088"
 BIG, SMALL, EMPTY = "H3VE", "CPTS TINEE VESUBIE", "CPTS PAYS GRASSOIS"
 
-# The RGBA pixel of the overview's canvas (the CPTS outlines below zoom 8) at a screen point.
-_OVERVIEW_PIXEL = """([x, y]) => new Promise((done) => requestAnimationFrame(() => {
-  const canvas = document.querySelector("canvas.cpts-overview");
-  if (!canvas) return done(null);
-  const rect = canvas.getBoundingClientRect();
-  done([...canvas.getContext("2d").getImageData(
-    Math.floor((x - rect.left) * canvas.width / rect.width),
-    Math.floor((y - rect.top) * canvas.height / rect.height), 1, 1).data]);
-}))"""
-
-
 def _zoomed_in_on(ui: MapPage, commune: str, query: dict[str, str]) -> dict[str, Any]:
     """The map zoomed in on `commune` until the legend is the communes'; the indicator's map by
     commune as the API gives it (`query`: GET /api/indicators/map's parameters)."""
@@ -175,7 +164,7 @@ def test_below_zoom_8_each_cpts_is_painted_in_its_class_and_the_legend_follows(
     points = {name: _inner_commune(live_server, name) for name in (BIG, SMALL, EMPTY)}
     ui.map_call("(map.setView([43.95, 7.1], 7.5, {animate: false}), null)")
     assert ui.map_call("map.getZoom()") < 8
-    before = page.evaluate(_OVERVIEW_PIXEL, ui.screen_point(*points[BIG]))
+    before = ui.overview_pixel(*ui.screen_point(*points[BIG]))
     _choose(ui, "essai_cpts.lits", "cpts")
     legend = _legend(page)
     colours = page.eval_on_selector_all("#choropleth-legend li[data-colour]",
@@ -184,7 +173,7 @@ def test_below_zoom_8_each_cpts_is_painted_in_its_class_and_the_legend_follows(
     assert legend[0].startswith(expected["legend"][0]["label"]) and legend[0].endswith("1 CPTS")
     assert legend[2] == "Sans donnée" and legend[3] == "Hors des CPTS affichées"
     for name, colour in ((BIG, big), (SMALL, small), (EMPTY, colours[2])):
-        pixel = page.evaluate(_OVERVIEW_PIXEL, ui.screen_point(*points[name]))
+        pixel = ui.overview_pixel(*ui.screen_point(*points[name]))
         assert _close(pixel, colour), (name, pixel, colour)
     assert not _close(before, big), "the coverage colours before"
     # the pointer reads the CPTS's name and value
@@ -203,11 +192,11 @@ def test_below_zoom_8_each_cpts_is_painted_in_its_class_and_the_legend_follows(
     # and back to the national overview
     ui.map_call("(map.setView([43.95, 7.1], 7.5, {animate: false}), null)")
     ui.wait_until("document.querySelector('#choropleth-legend').dataset.level === 'cpts'")
-    pixel = page.evaluate(_OVERVIEW_PIXEL, ui.screen_point(*points[SMALL]))
+    pixel = ui.overview_pixel(*ui.screen_point(*points[SMALL]))
     assert _close(pixel, small), pixel
     page.select_option("#choropleth-indicator", "")
     page.wait_for_timeout(150)
-    assert _close(page.evaluate(_OVERVIEW_PIXEL, ui.screen_point(*points[BIG])),
+    assert _close(ui.overview_pixel(*ui.screen_point(*points[BIG])),
                   "#" + "".join(f"{value:02x}" for value in before[:3]))
 
 
@@ -230,7 +219,7 @@ def test_the_share_of_the_population_in_one_category_is_mapped(agent: MapPage) -
             "indicator": "essai_zonage.zonage", "level": "cpts", "category": "ZIP"}).json()
     assert expected["values"][str(ids[SMALL])] == 1.0
     assert expected["values"][str(ids[BIG])] == 0.0
-    pixel = page.evaluate(_OVERVIEW_PIXEL, ui.screen_point(*_inner_commune(live_server, SMALL)))
+    pixel = ui.overview_pixel(*ui.screen_point(*_inner_commune(live_server, SMALL)))
     assert _close(pixel, expected["classes"][str(ids[SMALL])]), pixel
     text = str(page.text_content("#choropleth-legend"))
     assert "Zonage médecins : part de la population en ZIP" in text

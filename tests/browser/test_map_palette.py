@@ -15,30 +15,6 @@ from tests.browser.pages import commune_facts, open_as
 
 NICE = "06088"
 
-# The RGBA pixels of the communes' tile canvases in a block of screen pixels (row by row).
-_BLOCK = """([x0, y0, width, height]) => {
-  const config = window.cptsMap.config;
-  const layer = window[config.names.layers.communes];
-  const level = layer._levels && layer._levels[layer._tileZoom];
-  const canvases = level ? [...level.el.querySelectorAll("canvas")] : [];
-  const pixels = [];
-  for (let y = y0; y < y0 + height; y += 1) {
-    for (let x = x0; x < x0 + width; x += 1) {
-      let found = null;
-      for (const canvas of canvases) {
-        const rect = canvas.getBoundingClientRect();
-        if (x < rect.left || x >= rect.right || y < rect.top || y >= rect.bottom) continue;
-        found = [...canvas.getContext("2d").getImageData(
-          Math.floor((x - rect.left) * canvas.width / rect.width),
-          Math.floor((y - rect.top) * canvas.height / rect.height), 1, 1).data];
-      }
-      pixels.push(found);
-    }
-  }
-  return pixels;
-}"""
-
-
 def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
@@ -104,7 +80,7 @@ def test_neighbours_zones_blanches_and_overlaps_as_painted(
     ui.view(lat, lon, 13)
     assert set(ui.paint(white)["fills"]) == {"pattern"}
     x, y = ui.screen_point(lat, lon)
-    block = page.evaluate(_BLOCK, [int(x) - 8, int(y) - 8, 16, 16])
+    block = ui.tile_pixels(int(x) - 8, int(y) - 8, 16, 16)
     assert all(pixel is not None and pixel[3] >= 200 for pixel in block), block
     zone = PALETTE.raw["zone_blanche"]
     ground = sum(1 for p in block if _near(p, zone["ground"]))
@@ -118,7 +94,7 @@ def test_neighbours_zones_blanches_and_overlaps_as_painted(
     _, lat, lon = commune_facts(live_server, NICE)
     ui.view(lat, lon, 13)
     x, y = ui.screen_point(lat, lon)
-    row = page.evaluate(_BLOCK, [int(x) - 48, int(y), 96, 1])
+    row = ui.tile_pixels(int(x) - 48, int(y), 96, 1)
     separator = PALETTE.raw["overlap"]["separator"]
     stripes = {c for c in PALETTE.cpts if sum(1 for p in row if p and _near(p, c)) >= 8}
     assert len(stripes) >= 2, row
