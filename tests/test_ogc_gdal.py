@@ -75,7 +75,8 @@ class Tokens:
 def tokens(make_account: MakeAccount, client_as: ClientAs) -> Tokens:
     admin, ars_93 = make_account("admin"), make_account("ars", regions=["93"])
     carrier = make_account("carrier")
-    names = {kind: f"GDAL {kind} {TAG}" for kind in ("brouillon", "scenario", "lettre")}
+    names = {kind: f"GDAL {kind} {TAG}"
+             for kind in ("brouillon", "scenario", "lettre", "lettre voisine")}
     draft = client_as(carrier).post("/api/cpts", json={"name": names["brouillon"],
                                                        "communes": ["06083", "06122"]})
     scenario = client_as(ars_93).post("/api/cpts", json={
@@ -83,8 +84,13 @@ def tokens(make_account: MakeAccount, client_as: ClientAs) -> Tokens:
         "communes": ["06064", "06083"]})
     letter = client_as(admin).post("/api/cpts", json={
         "name": names["lettre"], "status": "lettre_intention", "communes": ["06088", "06032"]})
+    # a second letter on Nice: `chevauchements` has a feature whatever the database held before
+    neighbour = client_as(admin).post("/api/cpts", json={
+        "name": names["lettre voisine"], "status": "lettre_intention",
+        "communes": ["06088", "06149"]})
     ids = {}
-    for kind, response in (("brouillon", draft), ("scenario", scenario), ("lettre", letter)):
+    for kind, response in (("brouillon", draft), ("scenario", scenario), ("lettre", letter),
+                           ("lettre voisine", neighbour)):
         assert response.status_code == 201, response.text
         ids[kind] = int(response.json()["id"])
     return Tokens(admin.token, ars_93.token, make_account("ars", regions=["84"]).token,
