@@ -12,7 +12,7 @@ from typing import Any
 
 from app.db import connect
 from app.domain.cpts_colours import PALETTE
-from tests.browser.conftest import PASSWORD, VIEWPORT, LiveServer, Recorder
+from tests.browser.conftest import PASSWORD, VIEWPORT, LiveServer, Recorder, fixture_perimeters
 
 NNBSP = "\u202f"
 EDIT_FILL = PALETTE.edit_fill  # app/domain/cpts_palette.json: the perimeter being edited
@@ -260,6 +260,19 @@ def signed_in(browser: Any, server: LiveServer, recorder: Recorder, screenshots:
         yield MapPage(page, server, screenshots)
     finally:
         page.context.close()
+
+
+def inner_codes(server: LiveServer, name: str) -> list[str]:
+    """The communes of the fixture's CPTS `name` all of whose neighbours are in it too,
+    claimed by no other CPTS of the fixture (a point well inside its outline)."""
+    perimeters = fixture_perimeters()
+    members = set(perimeters[name])
+    others = {code for other, codes in perimeters.items() if other != name for code in codes}
+    with connect(server.settings.database_url) as conn:
+        rows = conn.execute("SELECT code, array_agg(neighbour) AS around FROM unit_adjacency "
+                            "WHERE code = ANY(%s) GROUP BY code ORDER BY code",
+                            (sorted(members),)).fetchall()
+    return [r["code"] for r in rows if set(r["around"]) <= members and r["code"] not in others]
 
 
 def codes_in(text: str) -> list[str]:

@@ -13,9 +13,15 @@ from typing import Any
 
 import pytest
 
-from app.db import connect
 from tests.browser.conftest import LiveServer, Recorder, fixture_perimeters
-from tests.browser.pages import MapPage, commune_facts, create_cpts, make_user, signed_in
+from tests.browser.pages import (
+    MapPage,
+    commune_facts,
+    create_cpts,
+    inner_codes,
+    make_user,
+    signed_in,
+)
 from tests.browser.test_map_manage import archive
 
 VALUES = {"06083": 30, "06104": 5, "06150": 12, "06088": 800, "06123": 2, "06159": 9}
@@ -56,16 +62,9 @@ def _inner_commune(live_server: LiveServer, name: str) -> tuple[float, float]:
 
 
 def _inner_code(live_server: LiveServer, name: str) -> str:
-    perimeters = fixture_perimeters()
-    members = set(perimeters[name])
-    others = {code for other, codes in perimeters.items() if other != name for code in codes}
-    with connect(live_server.settings.database_url) as conn:
-        rows = conn.execute("SELECT code, array_agg(neighbour) AS around FROM unit_adjacency "
-                            "WHERE code = ANY(%s) GROUP BY code ORDER BY code",
-                            (sorted(members),)).fetchall()
-    inner = [r["code"] for r in rows if set(r["around"]) <= members and r["code"] not in others]
+    inner = inner_codes(live_server, name)
     assert inner, name
-    return str(inner[0])
+    return inner[0]
 
 
 def _legend(page: Any) -> list[str]:

@@ -10,35 +10,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from app.db import connect
 from app.domain.cpts_colours import PALETTE
 from tests.browser.conftest import LiveServer, Recorder, fixture_perimeters
-from tests.browser.pages import MapPage, commune_facts, make_user, sign_in, signed_in
+from tests.browser.pages import MapPage, commune_facts, inner_codes, make_user, sign_in, signed_in
 from tests.browser.test_map_manage import archive
 
 NICE = "06088"
-
-# The RGBA pixels of the communes' tile canvases along a horizontal line of screen pixels.
-_ROW = """([x0, y, count]) => {
-  const config = window.cptsMap.config;
-  const map = window[config.names.map];
-  const layer = window[config.names.layers.communes];
-  const level = layer._levels && layer._levels[layer._tileZoom];
-  const pixels = [];
-  for (let x = x0; x < x0 + count; x += 1) {
-    let found = null;
-    for (const canvas of level ? level.el.querySelectorAll("canvas") : []) {
-      const rect = canvas.getBoundingClientRect();
-      if (x < rect.left || x >= rect.right || y < rect.top || y >= rect.bottom) continue;
-      found = [...canvas.getContext("2d").getImageData(
-        Math.floor((x - rect.left) * canvas.width / rect.width),
-        Math.floor((y - rect.top) * canvas.height / rect.height), 1, 1).data];
-    }
-    pixels.push(found);
-  }
-  return pixels;
-}"""
-
 
 def _distance(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     return float(sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) ** 0.5)
@@ -55,7 +32,7 @@ def test_three_claimants_of_nice_read_as_three_and_are_named(
     _, lat, lon = commune_facts(live_server, NICE)
     ui.view(lat, lon, 13)
     x, y = ui.screen_point(lat, lon)
-    pixels = page.evaluate(_ROW, [int(x) - 48, int(y), 96])
+    pixels = ui.tile_pixels(int(x) - 48, int(y), 96, 1)
     assert all(pixel is not None for pixel in pixels)
     # no seam: every pixel of the hatching is painted (alpha of the fill)
     assert min(pixel[3] for pixel in pixels) >= 200, pixels
@@ -98,38 +75,14 @@ def test_three_claimants_of_nice_read_as_three_and_are_named(
 
 RIVIERA = "CPTS DE LA RIVIERA FRANCAISE"
 
-# The RGBA pixel of the overview's canvas at a screen point.
-_OVERVIEW_PIXEL = """([x, y]) => new Promise((done) => requestAnimationFrame(() => {
-  const canvas = document.querySelector("canvas.cpts-overview");
-  if (!canvas) return done(null);
-  const rect = canvas.getBoundingClientRect();
-  done([...canvas.getContext("2d").getImageData(
-    Math.floor((x - rect.left) * canvas.width / rect.width),
-    Math.floor((y - rect.top) * canvas.height / rect.height), 1, 1).data]);
-}))"""
-
-
-def _inner_codes(live_server: LiveServer, name: str) -> list[str]:
-    """The communes of the CPTS `name` all of whose neighbours are in it too, claimed by no
-    other CPTS of the fixture."""
-    perimeters = fixture_perimeters()
-    members = set(perimeters[name])
-    others = {code for other, codes in perimeters.items() if other != name for code in codes}
-    with connect(live_server.settings.database_url) as conn:
-        rows = conn.execute("SELECT code, array_agg(neighbour) AS around FROM unit_adjacency "
-                            "WHERE code = ANY(%s) GROUP BY code ORDER BY code",
-                            (sorted(members),)).fetchall()
-    return [r["code"] for r in rows if set(r["around"]) <= members and r["code"] not in others]
-
-
-def _overview_hover(ui: MapPage, code: str) -> tuple[str, list[int]]:
+def _overview_hover(ui: MapPage, code: str) -> tuple[str, list[int] | None]:
     """The national overview (zoom 7.5) around a commune: the pointer's text over it, and the
     overview's pixel there."""
     _, lat, lon = commune_facts(ui.server, code)
     ui.map_call(f"(map.setView([{lat}, {lon}], 7.5, {{animate: false}}), null)")
     assert not ui.map_call("map.hasLayer(communes)"), "the overview is shown"
     x, y = ui.screen_point(lat, lon)
-    pixel = ui.page.evaluate(_OVERVIEW_PIXEL, [x, y])
+    pixel = ui.overview_pixel(x, y)
     ui.page.mouse.move(x - 3, y - 3)
     ui.page.mouse.move(x, y)
     ui.wait_until("!document.querySelector('#hover-name').hidden", timeout_s=5)
@@ -138,7 +91,7 @@ def _overview_hover(ui: MapPage, code: str) -> tuple[str, list[int]]:
 
 def test_a_private_draft_on_a_signed_cpts_is_counted_on_the_overview_never_named(
         browser: Any, live_server: LiveServer, screenshots: Path, recorder: Recorder) -> None:
-    inner, elsewhere = _inner_codes(live_server, RIVIERA)[:2]
+    inner, elsewhere = inner_codes(live_server, RIVIERA)[:2]
     secret = f"Brouillon du porteur B {uuid.uuid4().hex[:6]}"
     with live_server.api() as api:
         created = api.post("/api/cpts", json={"name": secret, "status": "pre_projet",
