@@ -3,7 +3,8 @@ is hatched in three colours that differ (read on the communes' canvas), each str
 the palette's separator line and no pixel left unpainted, and the pointer over it names the
 three CPTS. On the national overview, a commune of a signed CPTS that a carrier's private draft
 claims too: whoever may not see the draft reads the count the commune card gives (never its
-name) and sees no hatching; the administrator reads its name."""
+name) and sees no hatching, on the overview and on the communes' tiles; the administrator
+reads its name."""
 
 import json
 import uuid
@@ -89,6 +90,20 @@ def _overview_hover(ui: MapPage, code: str) -> tuple[str, list[int] | None]:
     return str(ui.page.text_content("#hover-name")), pixel
 
 
+def _commune_hover(ui: MapPage, code: str) -> str:
+    """The pointer's text over a commune on the communes' tiles (zoom 12)."""
+    _, lat, lon = commune_facts(ui.server, code)
+    ui.map_call(f"(map.setView([{lat}, {lon}], 12, {{animate: false}}), null)")
+    ui.wait_until("!window[window.cptsMap.config.names.layers.communes].isLoading()",
+                  timeout_s=15)
+    x, y = ui.screen_point(lat, lon)
+    ui.page.mouse.move(x - 3, y - 3)
+    ui.page.mouse.move(x, y)
+    ui.wait_until(f"document.querySelector('#hover-name').textContent.includes('({code})')",
+                  timeout_s=10)
+    return str(ui.page.text_content("#hover-name"))
+
+
 def test_a_private_draft_on_a_signed_cpts_is_counted_on_the_overview_never_named(
         browser: Any, live_server: LiveServer, screenshots: Path, recorder: Recorder) -> None:
     inner, elsewhere = inner_codes(live_server, RIVIERA)[:2]
@@ -118,6 +133,8 @@ def test_a_private_draft_on_a_signed_cpts_is_counted_on_the_overview_never_named
                 assert pixel is not None and other is not None
                 assert max(abs(a - b) for a, b in zip(pixel, other, strict=True)) <= 2, \
                     (label, pixel, other)
+                # at the communes' zoom, the pointer over the commune says the same
+                assert _commune_hover(ui, inner).endswith(f"{RIVIERA} — {notice}"), label
                 assert secret not in str(page.evaluate("() => document.body.innerText"))
                 seen = page.evaluate("() => fetch('/api/map/overview').then((r) => r.text())")
                 assert secret not in seen and f'"id":{draft_id},' not in seen, label
@@ -129,6 +146,8 @@ def test_a_private_draft_on_a_signed_cpts_is_counted_on_the_overview_never_named
             assert secret in text and RIVIERA in text, text
             assert "projet non publié" not in text, text
             ui.shot("80-survol-brouillon-nomme-admin")
+            text = _commune_hover(ui, inner)
+            assert secret in text and " — chevauchement" in text, text
         assert not recorder.errors, recorder.errors
     finally:
         with live_server.api() as api:

@@ -16,7 +16,7 @@ import { EditMode } from "./edit.js";
 import { setStatusLabels } from "./format.js";
 import { LabelsLayer } from "./labels.js";
 import { PageLayout } from "./layout.js";
-import { claimantsText, OverviewLayer } from "./overview.js";
+import { OverviewLayer } from "./overview.js";
 import { SearchBox } from "./search.js";
 import { TerritoryBox } from "./territory.js";
 import { ChoroplethControl, choroplethStyle } from "./choropleth.js";
@@ -210,7 +210,7 @@ function bindHover() {
     if (!properties?.code) return;
     const covering = perimeters.covering(properties.code, null).map((id) => perimeters.byId.get(id)?.name).filter(Boolean);
     box.replaceChildren(h("strong", {}, `${properties.nom ?? ""} (${properties.code})`),
-      h("div", {}, covering.length ? claimantsText(covering)
+      h("div", {}, covering.length ? overview.claimsOf(properties.code, covering)
         : communesOutside(properties.code) ? "Hors de votre territoire" : "Zone blanche (aucune CPTS)"));
     box.hidden = false;
   });

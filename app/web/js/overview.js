@@ -127,6 +127,8 @@ export class OverviewLayer {
       const rings = mercatorRings(overlap.geometry);
       shapes.push({ rings, kind: "underlay", ids: overlap.cpts }, { rings, kind: "hatch", ids: overlap.cpts });
     }
+    // per commune, what the pointer adds to its claimants at every zoom (see `claimsOf`)
+    this.otherClaims = new Map((data.other_claims || []).map((other) => [other.code, other]));
     for (const other of data.other_claims || []) {  // never drawn: read by the pointer only
       shapes.push({ rings: mercatorRings(other.geometry), kind: "others", ids: other.cpts,
                     names: other.names, hiddenText: other.hidden_text });
@@ -215,6 +217,17 @@ export class OverviewLayer {
     const value = this.choropleth && ids.length === 1 && names.length === 1
       ? mapValueText(this.choropleth, String(ids[0])) : null;
     return claimsText(names, others?.hiddenText, value);
+  }
+
+  /**
+   * What the pointer reads over the commune `code` whose visible claimants are `names` (the
+   * commune tiles' hover): their names, those of the outlines the user may see claiming it
+   * too, and the card's sentence counting the claimants this user may not see.
+   */
+  claimsOf(code, names) {
+    const other = this.otherClaims?.get(code);
+    const all = other ? [...names, ...other.names.filter((name) => !names.includes(name))] : names;
+    return claimsText(all, other?.hidden_text ?? null);
   }
 
   restyle() {

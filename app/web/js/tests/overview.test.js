@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { claimantsText, claimsText, insideRings, mercatorPoint, mercatorRings, ringsBox } from "../overview.js";
+import { claimantsText, claimsText, insideRings, mercatorPoint, mercatorRings, OverviewLayer, ringsBox } from "../overview.js";
 
 test("rings become flat Web Mercator fractions, holes and parts included", () => {
   const [outer, hole] = mercatorRings({ type: "Polygon", coordinates: [
@@ -43,4 +43,18 @@ test("a point is inside a shape by the even-odd rule (a hole is outside)", () =>
   assert.equal(at(12, 5), false);
   const box = ringsBox(rings);
   assert.ok(box[0] === 0.5 && box[2] > box[0] && box[3] > box[1]);
+});
+
+test("the commune hover adds the outlines and the hidden claimants the overview knows of", () => {
+  const one = "1 projet non publié ou hors de vos régions recouvre cette commune.";
+  const layer = { otherClaims: new Map([
+    ["06083", { code: "06083", names: [], hidden: 1, hidden_text: one }],
+    ["06088", { code: "06088", names: ["CPTS B"], hidden: 0, hidden_text: null }],
+  ]) };
+  const claimsOf = (code, names) => OverviewLayer.prototype.claimsOf.call(layer, code, names);
+  assert.equal(claimsOf("06083", ["CPTS A"]), `CPTS A — ${one}`);
+  assert.equal(claimsOf("06088", ["CPTS A"]), "CPTS A · CPTS B — chevauchement");
+  assert.equal(claimsOf("06088", ["CPTS A", "CPTS B"]), "CPTS A · CPTS B — chevauchement");
+  assert.equal(claimsOf("06004", ["CPTS A"]), "CPTS A");
+  assert.equal(OverviewLayer.prototype.claimsOf.call({}, "06004", ["CPTS A"]), "CPTS A");
 });
