@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -174,15 +173,3 @@ def run() -> list[Figure]:
         Figure("ogc.national_gpkg", statistics.median(gpkg_s), "s", GPKG_S,
                note=f"median of {GPKG_RUNS}, {gpkg_size / 2**20:.0f} MiB, cpts {gpkg_cpts}"),
     ]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from benchmarks.__main__ import format_figure
-
-    for figure in run():
-        print(format_figure(figure))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

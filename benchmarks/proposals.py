@@ -22,7 +22,6 @@ with none is a group), same zones, same CPTS:
 
 import statistics
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from app.db import connect
@@ -124,15 +123,3 @@ def run() -> list[Figure]:
         Figure("proposals.quality.signed_changed", smart["signed_changed"], "CPTS",
                note=side("signed_changed", 5)),
     ]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from benchmarks.__main__ import format_figure
-
-    for figure in run():
-        print(format_figure(figure))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
