@@ -56,3 +56,38 @@ def test_each_click_updates_the_indicators_of_the_perimeter(ui: MapPage) -> None
     ui.shot("indicateurs-panneau")
     # each click's time to the indicators drawn is kept by the page (benchmarks/indicators.py)
     assert page.evaluate("() => window.cptsMap.metrics.indicatorClicks.length") >= 4
+
+
+def test_the_diagnostic_is_not_cut_by_the_panel_at_800_px(ui: MapPage) -> None:
+    """At 800 px the panel is 360 px wide: the table's last column (France) stays reachable
+    in a region that scrolls sideways, instead of running out of the panel."""
+    page = ui.page
+    page.reload()  # nothing open from the previous test
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    page.set_viewport_size({"width": 800, "height": 768})
+    try:
+        ui.wait_until("window.innerWidth === 800")
+        if page.is_visible("#drawer-toggle[aria-expanded='false']"):
+            page.click("#drawer-toggle")
+        ui.start_new("CPTS Diagnostic étroit")
+        ui.view(43.79, 7.49, 12)
+        ui.click_commune(MENTON)
+        ui.wait_until(f"document.querySelector(\"[data-indicator='{TABLE}.medecins']\")")
+        boxes = page.evaluate("""() => {
+          const panel = document.querySelector('#panel').getBoundingClientRect();
+          const region = document.querySelector('#edit-indicators .table-scroll');
+          const shown = region.getBoundingClientRect();
+          region.scrollLeft = region.scrollWidth;
+          const last = [...document.querySelectorAll('#edit-indicators tr')][0].lastElementChild
+            .getBoundingClientRect();
+          return { panelRight: panel.right, regionRight: shown.right,
+                   lastLeft: last.left, lastRight: last.right, focusable: region.tabIndex };
+        }""")
+        assert boxes["regionRight"] <= boxes["panelRight"] + 0.5, boxes
+        # scrolled to its end, the France column is inside what the panel shows
+        assert boxes["lastRight"] <= boxes["regionRight"] + 0.5, boxes
+        assert boxes["lastLeft"] >= boxes["regionRight"] - 400, boxes
+        assert boxes["focusable"] == 0, boxes
+        ui.shot("indicateurs-panneau-800")
+    finally:
+        page.set_viewport_size({"width": 1366, "height": 768})

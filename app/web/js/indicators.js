@@ -163,7 +163,14 @@ export function renderIndicators(box, answer) {
     line.append(label, value, ...row.comparisons.map((text) => cell("td", text, "muted")));
     table.append(line);
   }
-  box.append(table);
+  // four columns of figures are wider than the panel at 800 px: the table scrolls sideways in
+  // its own region (reachable and scrollable from the keyboard) rather than being cut
+  const region = cell("div", null, "table-scroll");
+  Object.assign(region, { tabIndex: 0 });
+  region.setAttribute("role", "region");
+  region.setAttribute("aria-label", "Diagnostic du périmètre");
+  region.append(table);
+  box.append(region);
 }
 
 /**
